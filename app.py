@@ -1,0 +1,127 @@
+"""StockGuard: ``create_app()`` and the command line. Nothing else lives here.
+
+python app.py                 serve on http://127.0.0.1:5000 (SQLite, in-process jobs)
+python app.py worker          an RQ worker (needs REDIS_URL)
+flask --app app db-upgrade    apply database migrations
+flask --app app rotate-keys   re-encrypt stored credentials with the first TOKEN_ENCRYPTION_KEY
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import click
+from flask import Flask, jsonify, request
+
+import logs
+from config import INSTANCE, load_config
+from connectors import registry
+from crypto import vault
+from extensions import db
+from sync.queue import jobs
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE))
+    app.config.update(load_config(config))
+    logs.configure(app.config["LOG_LEVEL"])
+    vault.configure(app.config["TOKEN_ENCRYPTION_KEY"])
+    db.init_app(app)
+    jobs.init_app(app)
+
+    from views import admin, health, webhooks
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(admin.bp)
+    for connector in registry.storefronts():
+        app.register_blueprint(connector.blueprint())
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return jsonify(error="body larger than 1 MB"), 413
+
+    @app.errorhandler(404)
+    def not_found(e):
+        if request.path.startswith(("/webhooks/", "/storefront/")):
+            return jsonify(error="not found"), 404
+        return e
+
+    _register_cli(app)
+    return app
+
+
+def _register_cli(app: Flask) -> None:
+    @app.cli.command("db-upgrade")
+    def db_upgrade():
+        """Apply Alembic migrations to DATABASE_URL."""
+        from migrations import upgrade
+
+        upgrade(app.config["DATABASE_URL"])
+        click.echo("database is at the latest migration")
+
+    @app.cli.command("rotate-keys")
+    def rotate_keys():
+        """Re-encrypt every stored credential with the first TOKEN_ENCRYPTION_KEY."""
+        from models import Installation
+
+        count = 0
+        for inst in db.session.query(Installation).filter(
+            Installation.credentials_sealed.isnot(None)
+        ):
+            inst.credentials_sealed = vault.rotate(inst.credentials_sealed)
+            count += 1
+        db.session.commit()
+        click.echo(f"re-encrypted credentials of {count} installations")
+
+    @app.cli.command("sweep")
+    def sweep():
+        """Re-enqueue webhook deliveries left unprocessed."""
+        from sync.jobs import sweep_inbox
+
+        click.echo(f"re-enqueued {sweep_inbox()} deliveries")
+
+
+def _serve(host: str, port: int) -> None:
+    os.environ.setdefault("STOCKGUARD_ENV", "development")
+    os.environ.setdefault("APP_URL", f"http://{host}:{port}")
+    app = create_app()
+    from migrations import upgrade
+
+    upgrade(app.config["DATABASE_URL"])
+    from sync.scheduler import start_in_process_scheduler
+
+    start_in_process_scheduler(app)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def _worker() -> None:
+    app = create_app()
+    from redis import Redis
+    from rq import Queue, Worker
+
+    if not app.config["REDIS_URL"]:
+        sys.exit("python app.py worker needs REDIS_URL")
+    conn = Redis.from_url(app.config["REDIS_URL"])
+    with app.app_context():
+        Worker([Queue(app.config["RQ_QUEUE"], connection=conn)], connection=conn).work(
+            with_scheduler=True
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="app.py", description="StockGuard")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "worker"])
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    args = parser.parse_args(argv)
+    if args.command == "worker":
+        _worker()
+    else:
+        _serve(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Configuration, read from the environment only.
+
+``STOCKGUARD_ENV=development`` (what ``python app.py`` sets) fills missing secrets with
+throwaway development values kept under ``instance/``; any other environment refuses to start
+without them, naming what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+SHOPIFY_API_VERSION = "2026-04"
+DEFAULT_SHOPIFY_SCOPES = (
+    "read_products,write_products,read_inventory,write_inventory,"
+    "read_orders,read_locations,read_publications,write_publications"
+)
+
+# Secrets that production must be given. Development invents them (see _dev_secrets).
+REQUIRED_SECRETS = (
+    "SECRET_KEY",
+    "TOKEN_ENCRYPTION_KEY",
+    "SHOPIFY_API_KEY",
+    "SHOPIFY_API_SECRET",
+    "APP_URL",
+)
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable StockGuard."""
+
+
+def _dev_secrets() -> dict[str, str]:
+    """Development values, generated once and kept in instance/dev-secrets.json."""
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "SHOPIFY_API_KEY": "dev-api-key",
+        "SHOPIFY_API_SECRET": secrets.token_hex(16),
+        "APP_URL": "http://127.0.0.1:5000",
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def load_config(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Build the Flask config mapping from ``environ`` (default ``os.environ``) plus overrides."""
+    env = dict(os.environ if environ is None else environ)
+    overrides = dict(overrides or {})
+    mode = overrides.get("ENV") or env.get("STOCKGUARD_ENV", "production")
+
+    cfg: dict = {
+        "ENV": mode,
+        "SHOPIFY_API_KEY": env.get("SHOPIFY_API_KEY"),
+        "SHOPIFY_API_SECRET": env.get("SHOPIFY_API_SECRET"),
+        "SHOPIFY_SCOPES": env.get("SHOPIFY_SCOPES", DEFAULT_SHOPIFY_SCOPES),
+        "SHOPIFY_API_VERSION": SHOPIFY_API_VERSION,
+        "APP_URL": (env.get("APP_URL") or "").rstrip("/") or None,
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "TOKEN_ENCRYPTION_KEY": env.get("TOKEN_ENCRYPTION_KEY"),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'stockguard.db'}",
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "RQ_QUEUE": env.get("RQ_QUEUE", "stockguard"),
+        "SMTP_URL": env.get("SMTP_URL") or None,
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # A webhook body past 1 MB is refused with 413 before it is read.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Seconds an OAuth/app-auth round trip may take before its state expires.
+        "INSTALL_STATE_TTL": 600,
+        # Shopify's callback timestamp may be this old (clock skew plus the merchant's click).
+        "OAUTH_TIMESTAMP_TOLERANCE": 300,
+        # Inbox rows older than this and still unprocessed are re-enqueued by the sweeper.
+        "SWEEP_AFTER_SECONDS": 60,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }
+    cfg.update(overrides)
+
+    if cfg["ENV"] == "development":
+        dev = _dev_secrets()
+        for name in REQUIRED_SECRETS:
+            if not cfg.get(name):
+                cfg[name] = dev[name]
+    else:
+        missing = [name for name in REQUIRED_SECRETS if not cfg.get(name)]
+        if missing:
+            raise ConfigError(
+                "StockGuard cannot start: missing "
+                + ", ".join(missing)
+                + " (set them in the environment; see README 'Configuration')."
+            )
+        cfg["SESSION_COOKIE_SECURE"] = cfg["APP_URL"].startswith("https://")
+
+    if cfg["DATABASE_URL"].startswith("sqlite:///"):
+        Path(cfg["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    # postgres:// and postgresql:// both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if cfg["DATABASE_URL"].startswith(prefix):
+            cfg["DATABASE_URL"] = "postgresql+psycopg://" + cfg["DATABASE_URL"][len(prefix) :]
+    return cfg

@@ -1,0 +1,1 @@
+"""Platform connectors behind one interface (``connectors.base``) and one registry."""

@@ -1,0 +1,27 @@
+"""Shopify: OAuth install, Admin GraphQL 2026-04, signed webhooks."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from connectors.shopify import auth, webhooks
+
+
+class ShopifyConnector:
+    platform: ClassVar[str] = "shopify"
+    display_name: ClassVar[str] = "Shopify"
+
+    def blueprint(self):
+        return auth.bp
+
+    def verify_webhook(self, request, installation_id):
+        return webhooks.verify(request, installation_id)
+
+    def parse_webhook(self, topic, payload):
+        return webhooks.parse(topic, payload)
+
+    def register_webhooks(self, installation):
+        return webhooks.register(installation)
+
+    def authenticate_admin(self, request):
+        return auth.authenticate_admin(request)

@@ -1,0 +1,186 @@
+"""Shopify webhooks: signature, dedupe key, topic parsing, subscriptions.
+
+https://shopify.dev/docs/apps/build/webhooks
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from connectors.base import (
+    Acknowledge,
+    AppUninstalled,
+    CustomerDataRequested,
+    CustomerRedacted,
+    Event,
+    ShopRedacted,
+    VerifiedWebhook,
+    WebhookRegistration,
+    WebhookRejected,
+)
+from connectors.shopify.auth import PLATFORM, normalize_shop
+from connectors.shopify.client import ShopifyClient
+from extensions import db
+from models import Installation
+
+log = logging.getLogger(__name__)
+
+# Topics StockGuard subscribes to through the API (GraphQL enum form).
+SUBSCRIBED_TOPICS = (
+    "APP_UNINSTALLED",
+    "INVENTORY_LEVELS_UPDATE",
+    "ORDERS_CREATE",
+    "ORDERS_CANCELLED",
+    "REFUNDS_CREATE",
+    "PRODUCTS_UPDATE",
+    "PRODUCTS_DELETE",
+)
+# Mandatory compliance topics: configured in shopify.app.toml, not through the API, and
+# delivered even for shops we no longer (or never) held data for.
+PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+# Stock topics are recorded now and handled by the stock engine.
+STOCK_TOPICS = (
+    "inventory_levels/update",
+    "orders/create",
+    "orders/cancelled",
+    "refunds/create",
+    "products/update",
+    "products/delete",
+)
+# Topics Shopify may still send (old subscriptions) that need no work: acknowledged, not recorded.
+IGNORED_TOPICS = frozenset({"orders/updated", "orders/paid", "app/scopes_update"})
+
+
+def webhook_uri() -> str:
+    return current_app.config["APP_URL"] + "/webhooks/shopify"
+
+
+def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
+    """X-Shopify-Hmac-Sha256 = base64(HMAC-SHA256(raw body, app secret)), compared in constant time."""
+    if not header:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, header.strip().encode())
+
+
+def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledge:  # noqa: ARG001
+    body = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not signature_ok(
+        body, request.headers.get("X-Shopify-Hmac-Sha256"), current_app.config["SHOPIFY_API_SECRET"]
+    ):
+        raise WebhookRejected(401, "invalid X-Shopify-Hmac-Sha256")
+    topic = (request.headers.get("X-Shopify-Topic") or "").strip().lower()
+    shop = normalize_shop(request.headers.get("X-Shopify-Shop-Domain"))
+    if not topic or shop is None:
+        raise WebhookRejected(400, "missing X-Shopify-Topic or X-Shopify-Shop-Domain")
+    if topic in IGNORED_TOPICS:
+        return Acknowledge(f"topic {topic} needs no work")
+    if topic not in TOPIC_PARSERS and topic not in STOCK_TOPICS:
+        log.warning("unknown Shopify topic %s from %s acknowledged", topic, shop)
+        return Acknowledge(f"unknown topic {topic}")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise WebhookRejected(400, "body is not JSON") from e
+    if not isinstance(payload, dict):
+        raise WebhookRejected(400, "body is not a JSON object")
+
+    installation_id = db.session.scalar(
+        select(Installation.id).where(
+            Installation.platform == PLATFORM, Installation.shop_domain == shop
+        )
+    )
+    if installation_id is None:
+        if topic in PRIVACY_TOPICS:
+            return Acknowledge(f"{topic} for {shop}: StockGuard holds no data for it")
+        raise WebhookRejected(404, f"no installation for {shop}")
+
+    event_id = request.headers.get("X-Shopify-Event-Id") or request.headers.get(
+        "X-Shopify-Webhook-Id"
+    )
+    # Shopify retries with the same event id: that is the dedupe key across its 8 retries.
+    dedupe = event_id or "sha256:" + hashlib.sha256(topic.encode() + b"\0" + body).hexdigest()
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if k.lower().startswith("x-shopify-") and k.lower() != "x-shopify-hmac-sha256"
+    }
+    return VerifiedWebhook(PLATFORM, installation_id, topic, f"{topic}:{dedupe}", body, headers)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _ids(*values) -> tuple[str, ...]:
+    return tuple(str(v) for v in values if v not in (None, ""))
+
+
+def _customer_redact(payload: dict) -> list[Event]:
+    customer = payload.get("customer") or {}
+    return [
+        CustomerRedacted(
+            customer_ids=_ids(customer.get("id")),
+            emails=_ids(customer.get("email")),
+            phones=_ids(customer.get("phone")),
+            order_ids=_ids(*(payload.get("orders_to_redact") or [])),
+        )
+    ]
+
+
+def _customer_data_request(payload: dict) -> list[Event]:
+    customer = payload.get("customer") or {}
+    return [
+        CustomerDataRequested(
+            customer_ids=_ids(customer.get("id")),
+            emails=_ids(customer.get("email")),
+            phones=_ids(customer.get("phone")),
+            order_ids=_ids(*(payload.get("orders_requested") or [])),
+            request_id=str((payload.get("data_request") or {}).get("id") or "") or None,
+        )
+    ]
+
+
+TOPIC_PARSERS = {
+    "app/uninstalled": lambda payload: [AppUninstalled()],
+    "shop/redact": lambda payload: [ShopRedacted()],
+    "customers/redact": _customer_redact,
+    "customers/data_request": _customer_data_request,
+}
+
+
+def parse(topic: str, payload: dict) -> list[Event] | None:
+    parser = TOPIC_PARSERS.get(topic)
+    return parser(payload) if parser else None
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+def register_webhooks_for(client: ShopifyClient) -> WebhookRegistration:
+    """Create or repoint this app's subscriptions so each topic we need reaches us once."""
+    uri = webhook_uri()
+    existing = {sub["topic"]: sub for sub in client.webhook_subscriptions()}
+    result = WebhookRegistration()
+    for topic in SUBSCRIBED_TOPICS:
+        current = existing.get(topic)
+        if current is None:
+            client.create_webhook_subscription(topic, uri)
+            result.created.append(topic)
+        elif current.get("uri") != uri:
+            client.update_webhook_subscription(current["id"], uri)
+            result.updated.append(topic)
+        else:
+            result.kept.append(topic)
+    return result
+
+
+def register(installation: Installation) -> WebhookRegistration:
+    token = installation.credentials.get("access_token")
+    return register_webhooks_for(ShopifyClient(installation.shop_domain, token))

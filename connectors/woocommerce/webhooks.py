@@ -1,0 +1,139 @@
+"""WooCommerce webhooks: signature, activation ping, dedupe key, topic parsing, registration.
+
+https://woocommerce.com/document/webhooks/
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+
+from flask import current_app
+
+from connectors.base import (
+    Acknowledge,
+    Event,
+    VerifiedWebhook,
+    WebhookRegistration,
+    WebhookRejected,
+)
+from connectors.woocommerce.auth import PLATFORM
+from connectors.woocommerce.client import WooClient
+from extensions import db
+from models import Installation
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBED_TOPICS = ("product.updated", "product.deleted", "order.created", "order.updated")
+# Topics we may receive from webhooks a merchant added by hand: acknowledged, not recorded.
+IGNORED_TOPICS = frozenset(
+    {"product.created", "order.deleted", "order.restored", "product.restored"}
+)
+
+
+def delivery_url(installation_id: int) -> str:
+    return f"{current_app.config['APP_URL']}/webhooks/woocommerce/{installation_id}"
+
+
+def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
+    """X-WC-Webhook-Signature = base64(HMAC-SHA256(raw body bytes, secret)).
+
+    WooCommerce bodies keep PHP's escaped slashes (``\\/``): verify the raw bytes, never a
+    re-serialisation.
+    """
+    if not header or not secret:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, header.strip().encode())
+
+
+def _is_ping(request, body: bytes) -> bool:
+    # Activation ping: form-encoded ``webhook_id=N``, no signature and no X-WC-* headers.
+    return (
+        "X-WC-Webhook-Signature" not in request.headers
+        and request.mimetype == "application/x-www-form-urlencoded"
+        and body.startswith(b"webhook_id=")
+        and body[len(b"webhook_id=") :].isdigit()
+    )
+
+
+def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledge:
+    if installation_id is None:
+        raise WebhookRejected(404, "WooCommerce deliveries name their installation in the URL")
+    installation = db.session.get(Installation, installation_id)
+    if installation is None or installation.platform != PLATFORM:
+        raise WebhookRejected(404, f"no WooCommerce installation {installation_id}")
+    body = request.get_data(cache=True)
+    if _is_ping(request, body):
+        return Acknowledge("activation ping")
+    secret = installation.credentials.get("webhook_secret", "")
+    if not signature_ok(body, request.headers.get("X-WC-Webhook-Signature"), secret):
+        raise WebhookRejected(401, "invalid X-WC-Webhook-Signature")
+    topic = (request.headers.get("X-WC-Webhook-Topic") or "").strip().lower()
+    if not topic:
+        raise WebhookRejected(400, "missing X-WC-Webhook-Topic")
+    if topic in IGNORED_TOPICS:
+        return Acknowledge(f"topic {topic} needs no work")
+    if topic not in SUBSCRIBED_TOPICS:
+        log.warning(
+            "unknown WooCommerce topic %s for installation %s acknowledged", topic, installation_id
+        )
+        return Acknowledge(f"unknown topic {topic}")
+    if not installation.is_active:
+        return Acknowledge("installation is not active")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise WebhookRejected(400, "body is not JSON") from e
+    if not isinstance(payload, dict) or not isinstance(payload.get("id"), int):
+        raise WebhookRejected(400, "body is not a WooCommerce resource")
+    # The delivery id changes on every send, so it can't dedupe: the resource's state can.
+    modified = payload.get("date_modified_gmt") or payload.get("date_created_gmt") or ""
+    dedupe = f"{installation_id}:{topic}:{payload['id']}:{modified}"
+    headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-wc-webhook-")}
+    headers.pop("X-Wc-Webhook-Signature", None)
+    headers.pop("X-WC-Webhook-Signature", None)
+    return VerifiedWebhook(PLATFORM, installation_id, topic, dedupe, body, headers)
+
+
+# Stock topics are recorded now and handled by the stock engine; WooCommerce has no
+# uninstall or privacy webhooks.
+TOPIC_PARSERS: dict = {}
+
+
+def parse(topic: str, payload: dict) -> list[Event] | None:
+    parser = TOPIC_PARSERS.get(topic)
+    return parser(payload) if parser else None
+
+
+def register_with(installation_id: int, store_url: str, credentials: dict) -> WebhookRegistration:
+    """Create, re-point or re-enable our webhooks; WooCommerce disables them silently after failures."""
+    client = WooClient(store_url, credentials["consumer_key"], credentials["consumer_secret"])
+    url = delivery_url(installation_id)
+    ours = {w["topic"]: w for w in client.webhooks() if w.get("delivery_url") == url}
+    result = WebhookRegistration()
+    for topic in SUBSCRIBED_TOPICS:
+        current = ours.get(topic)
+        if current is None:
+            client.create_webhook(
+                name=f"StockGuard {topic}",
+                topic=topic,
+                delivery_url=url,
+                secret=credentials["webhook_secret"],
+            )
+            result.created.append(topic)
+        elif current.get("status") != "active":
+            client.update_webhook(
+                current["id"], status="active", secret=credentials["webhook_secret"]
+            )
+            result.updated.append(topic)
+        else:
+            result.kept.append(topic)
+    return result
+
+
+def register(installation: Installation) -> WebhookRegistration:
+    return register_with(installation.id, installation.shop_domain, installation.credentials)

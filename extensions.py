@@ -1,0 +1,57 @@
+"""Extensions created unbound and attached to an app with ``init_app``."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+
+class Database:
+    """A SQLAlchemy engine and a request/job-scoped session for one app."""
+
+    def __init__(self):
+        self.engine: Engine | None = None
+        self._factory = sessionmaker(expire_on_commit=False)
+        self.session: scoped_session[Session] = scoped_session(self._factory)
+
+    def init_app(self, app) -> None:
+        url = app.config["DATABASE_URL"]
+        self.engine = make_engine(url)
+        self._factory.configure(bind=self.engine)
+        app.extensions["db"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(exc):  # noqa: ARG001 - Flask passes the exception
+            self.session.remove()
+
+    @property
+    def dialect(self) -> str:
+        assert self.engine is not None, "Database.init_app was not called"
+        return self.engine.dialect.name
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # WAL lets the in-process job runner read while a request writes; foreign keys
+            # are off by default in SQLite.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    if "poolclass" not in kwargs:
+        kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, **kwargs)
+
+
+db = Database()

@@ -1,0 +1,55 @@
+"""Logging set-up: one format, and secrets masked wherever they might slip into a line."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# Query parameters and JSON fields whose values must never reach a log line.
+_SENSITIVE = (
+    "code",
+    "hmac",
+    "id_token",
+    "launch",
+    "user_id",
+    "state",
+    "access_token",
+    "consumer_key",
+    "consumer_secret",
+    "client_secret",
+    "secret",
+    "token",
+)
+_PATTERN = re.compile(
+    r"(?P<key>\b(?:" + "|".join(_SENSITIVE) + r"))(?P<sep>=|\"\s*:\s*\"|':\s*')(?P<val>[^&\s\"']+)",
+    re.IGNORECASE,
+)
+
+
+def mask(text: str) -> str:
+    return _PATTERN.sub(lambda m: f"{m['key']}{m['sep']}***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Mask secret values in the final message (access logs carry OAuth query strings)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def configure(level: str = "INFO") -> None:
+    root = logging.getLogger()
+    if not any(getattr(h, "_stockguard", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactingFilter())
+        handler._stockguard = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

@@ -1,0 +1,117 @@
+"""The webhook inbox: record a verified delivery once, then process it (at least once, idempotently)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from connectors import registry
+from connectors.base import VerifiedWebhook
+from extensions import db
+from models import Installation, WebhookDelivery, utcnow
+from sync import lifecycle
+
+log = logging.getLogger(__name__)
+
+_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
+def record(webhook: VerifiedWebhook) -> int | None:
+    """Insert the delivery; its id, or None when the dedupe key was already recorded.
+
+    One statement in its own transaction: committed before the platform gets its 200.
+    """
+    table = WebhookDelivery.__table__
+    stmt = (
+        _INSERTS[db.dialect](table)
+        .values(
+            platform=webhook.platform,
+            installation_id=webhook.installation_id,
+            topic=webhook.topic,
+            dedupe_key=webhook.dedupe_key[:255],
+            body=webhook.body,
+            headers=webhook.headers,
+            status=WebhookDelivery.PENDING,
+            received_at=utcnow(),
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "dedupe_key"])
+        .returning(table.c.id)
+    )
+    with db.engine.begin() as conn:
+        return conn.execute(stmt).scalar()
+
+
+def process(delivery_id: int) -> str:
+    """Turn a recorded delivery into its effects. Safe to run twice or concurrently."""
+    session = db.session
+    delivery = session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
+    )
+    if delivery is None:
+        session.rollback()
+        return "gone"
+    if delivery.status in (WebhookDelivery.PROCESSED, WebhookDelivery.SKIPPED):
+        session.rollback()
+        return delivery.status
+    installation = delivery.installation
+    delivery.attempts += 1
+    try:
+        outcome = _apply(session, delivery, installation)
+    except Exception as e:
+        session.rollback()
+        _record_failure(delivery_id, e)
+        raise
+    if outcome != lifecycle.ERASED:  # shop/redact deleted the delivery with everything else
+        delivery.status = outcome
+        delivery.processed_at = utcnow()
+    session.commit()
+    return outcome
+
+
+def _apply(session, delivery: WebhookDelivery, installation: Installation | None) -> str:
+    connector = registry.storefront(delivery.platform)
+    payload = json.loads(delivery.body)
+    events = connector.parse_webhook(delivery.topic, payload)
+    if events is None:
+        delivery.last_error = f"no handler for {delivery.topic} yet"
+        return WebhookDelivery.SKIPPED
+    if installation is None:
+        delivery.last_error = "installation no longer exists"
+        return WebhookDelivery.SKIPPED
+    outcome = WebhookDelivery.PROCESSED
+    for event in events:
+        if lifecycle.handle(event, session, installation, delivery) == lifecycle.ERASED:
+            outcome = lifecycle.ERASED
+    return outcome
+
+
+def _record_failure(delivery_id: int, error: Exception) -> None:
+    session = db.session
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is not None:
+        delivery.attempts += 1
+        delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+        session.commit()
+
+
+def pending_older_than(seconds: float, limit: int = 1000) -> list[int]:
+    """Deliveries recorded but not processed after ``seconds`` (Redis lost, worker killed)."""
+    import datetime as dt
+
+    oldest = utcnow() - dt.timedelta(seconds=seconds)
+    return list(
+        db.session.scalars(
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.status.in_([WebhookDelivery.PENDING, WebhookDelivery.FAILED]),
+                WebhookDelivery.received_at <= oldest,
+            )
+            .order_by(WebhookDelivery.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,132 @@
+"""Installation lifecycle and privacy: uninstall, shop erasure, customer redaction, data requests."""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import singledispatch
+
+from sqlalchemy import delete, select, update
+
+from connectors.base import AppUninstalled, CustomerDataRequested, CustomerRedacted, ShopRedacted
+from models import (
+    Installation,
+    InstallState,
+    WebhookDelivery,
+    record_activity,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+ERASED = "erased"  # the installation and everything under it is gone
+REDACTED_BODY = b'{"redacted":true}'
+
+
+@singledispatch
+def handle(event, session, installation: Installation, delivery: WebhookDelivery):
+    raise TypeError(f"no lifecycle handler for {type(event).__name__}")
+
+
+@handle.register
+def _uninstalled(event: AppUninstalled, session, installation, delivery):
+    """Drop the token and stop the store's pending work; keep data until shop/redact."""
+    installation.status = Installation.UNINSTALLED
+    installation.uninstalled_at = utcnow()
+    installation.credentials = None
+    stopped = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.installation_id == installation.id,
+            WebhookDelivery.status.in_([WebhookDelivery.PENDING, WebhookDelivery.FAILED]),
+            WebhookDelivery.id != delivery.id,
+        )
+        .values(status=WebhookDelivery.SKIPPED, last_error="installation uninstalled")
+    ).rowcount
+    record_activity(
+        session,
+        installation,
+        "uninstall",
+        "StockGuard was uninstalled; its access token was deleted",
+        pending_work_stopped=stopped,
+    )
+
+
+@handle.register
+def _shop_redacted(event: ShopRedacted, session, installation, delivery):
+    """Erase everything held for the shop (48 h after uninstall, Shopify asks for this)."""
+    session.execute(
+        delete(InstallState).where(
+            InstallState.platform == installation.platform,
+            InstallState.shop_domain == installation.shop_domain,
+        )
+    )
+    log.info("erasing installation %s on shop/redact", installation.id)
+    session.delete(installation)  # cascades to deliveries and activity
+    return ERASED
+
+
+def _mentions(delivery: WebhookDelivery, event) -> bool:
+    """Does this recorded body carry the customer's personal data?"""
+    body = delivery.body or b""
+    lowered = body.lower()
+    if any(e and e.lower().encode() in lowered for e in event.emails):
+        return True
+    if any(p and p.encode() in body for p in event.phones):
+        return True
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(payload, dict):
+        return False
+    customer = payload.get("customer") or {}
+    if isinstance(customer, dict) and str(customer.get("id")) in event.customer_ids:
+        return True
+    order_id = payload.get("order_id") or (payload.get("id") if "line_items" in payload else None)
+    return str(order_id) in event.order_ids
+
+
+def _customer_deliveries(session, installation, event, exclude_id):
+    rows = session.scalars(
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.installation_id == installation.id,
+            WebhookDelivery.id != exclude_id,
+        )
+        .execution_options(yield_per=500)
+    )
+    return [row for row in rows if _mentions(row, event)]
+
+
+@handle.register
+def _customer_redacted(event: CustomerRedacted, session, installation, delivery):
+    """Erase the customer's personal data from every record we keep for the shop."""
+    found = _customer_deliveries(session, installation, event, delivery.id)
+    for row in found:
+        row.body = REDACTED_BODY
+        row.headers = {}
+    delivery.body = REDACTED_BODY  # the request itself names the customer
+    record_activity(
+        session,
+        installation,
+        "privacy",
+        f"Customer data erased on request ({len(found)} stored webhook records redacted)",
+        records_redacted=len(found),
+    )
+
+
+@handle.register
+def _customer_data_requested(event: CustomerDataRequested, session, installation, delivery):
+    """Tell the merchant what we hold for the customer; they answer the customer."""
+    found = _customer_deliveries(session, installation, event, delivery.id)
+    record_activity(
+        session,
+        installation,
+        "privacy",
+        f"Customer data request: StockGuard holds {len(found)} stored webhook records "
+        "mentioning this customer (order and stock events, no payment data).",
+        request_id=event.request_id,
+        records=[row.id for row in found],
+        topics=sorted({row.topic for row in found}),
+    )

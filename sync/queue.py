@@ -1,0 +1,154 @@
+"""One job queue, two backends: Redis + RQ workers at scale, an in-process runner on one machine.
+
+Both run the same job functions from ``sync.jobs``; callers use ``jobs.enqueue`` and never know
+which backend is underneath.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+# Seconds between attempts of a failing job: ~15 min in all, then it is left FAILED for the
+# sweeper and the merchant to see.
+RETRY_INTERVALS = (1, 5, 30, 120, 600)
+
+
+class RQBackend:
+    def __init__(self, redis_url: str, queue_name: str):
+        from redis import Redis
+        from rq import Queue
+
+        self.redis = Redis.from_url(redis_url)
+        self.queue = Queue(queue_name, connection=self.redis)
+
+    def enqueue(self, func: Callable, *args, job_id: str | None = None) -> None:
+        from rq import Retry
+
+        self.queue.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
+            result_ttl=300,
+            failure_ttl=7 * 24 * 3600,
+        )
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """True once nothing is queued or running (for tests and the CLI)."""
+        from rq.registry import StartedJobRegistry
+
+        started = StartedJobRegistry(queue=self.queue)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.queue.count == 0 and started.count == 0:
+                return True
+            time.sleep(0.05)
+        return False
+
+
+class InProcessBackend:
+    """A worker thread inside the web process; same functions, same retries, no Redis."""
+
+    def __init__(self, app, retry_intervals=RETRY_INTERVALS):
+        self.app = app
+        self.retry_intervals = retry_intervals
+        self._queue: queue.Queue = queue.Queue()
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._timers = 0
+        self._thread = threading.Thread(target=self._run, name="stockguard-jobs", daemon=True)
+        self._thread.start()
+
+    def enqueue(self, func: Callable, *args, job_id: str | None = None, attempt: int = 0) -> None:
+        with self._lock:
+            if job_id is not None and attempt == 0:
+                if job_id in self._pending:
+                    return  # coalesced with the copy already waiting
+                self._pending.add(job_id)
+            self._busy += 1
+        self._queue.put((func, args, job_id, attempt))
+
+    def _run(self) -> None:
+        while True:
+            func, args, job_id, attempt = self._queue.get()
+            with self._lock:
+                self._pending.discard(job_id)
+            try:
+                with self.app.app_context():
+                    func(*args)
+            except Exception:  # the job recorded its own failure; schedule the retry
+                if attempt < len(self.retry_intervals):
+                    delay = self.retry_intervals[attempt]
+                    log.warning(
+                        "job %s failed (attempt %d); retry in %ss",
+                        func.__name__,
+                        attempt + 1,
+                        delay,
+                    )
+                    self._retry_later(delay, func, args, job_id, attempt + 1)
+                else:
+                    log.exception(
+                        "job %s failed for good after %d attempts", func.__name__, attempt + 1
+                    )
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def _retry_later(self, delay, func, args, job_id, attempt) -> None:
+        with self._lock:
+            self._timers += 1
+
+        def fire():
+            with self._lock:
+                self._timers -= 1
+            self.enqueue(func, *args, job_id=job_id, attempt=attempt)
+
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        timer.start()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._busy == 0 and self._timers == 0:
+                    return True
+            time.sleep(0.01)
+        return False
+
+
+class JobQueue:
+    """The app's queue; ``init_app`` picks the backend from ``REDIS_URL``.
+
+    The backend lives on the app (``app.extensions``), so several apps in one process (tests)
+    each keep their own.
+    """
+
+    def init_app(self, app) -> None:
+        if app.config.get("REDIS_URL"):
+            backend = RQBackend(app.config["REDIS_URL"], app.config["RQ_QUEUE"])
+        else:
+            backend = InProcessBackend(app, app.config.get("JOB_RETRY_INTERVALS", RETRY_INTERVALS))
+        app.extensions["jobs"] = backend
+
+    @property
+    def backend(self) -> RQBackend | InProcessBackend:
+        from flask import current_app
+
+        return current_app.extensions["jobs"]
+
+    def enqueue(self, func: Callable, *args, job_id: str | None = None) -> None:
+        self.backend.enqueue(func, *args, job_id=job_id)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        return self.backend.wait_idle(timeout)
+
+
+jobs = JobQueue()

@@ -1,0 +1,1 @@
+"""HTTP surfaces shared by every platform: webhook inbox, health, admin panel."""

@@ -1,0 +1,40 @@
+"""Thin webhook views: signature → parse → record durably → enqueue → 200, in milliseconds."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, jsonify, request
+
+from connectors import registry
+from connectors.base import Acknowledge, WebhookRejected
+from sync import inbox
+from sync.jobs import enqueue_delivery
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+
+@bp.post("/<platform>")
+@bp.post("/<platform>/<int:installation_id>")
+def receive(platform: str, installation_id: int | None = None):
+    connector = registry.storefront(platform)
+    if connector is None:
+        abort(404)
+    try:
+        verified = connector.verify_webhook(request, installation_id)
+    except WebhookRejected as e:
+        log.info("%s webhook rejected (%s): %s", platform, e.status, e.message)
+        return jsonify(error=e.message), e.status
+    if isinstance(verified, Acknowledge):
+        return jsonify(ok=True, note=verified.reason), 200
+    delivery_id = inbox.record(verified)
+    if delivery_id is None:
+        return jsonify(ok=True, duplicate=True), 200
+    # If Redis is down right now the row is safe: the sweeper enqueues it later.
+    try:
+        enqueue_delivery(delivery_id)
+    except Exception:  # noqa: BLE001 - the delivery is recorded; never fail the ack for this
+        log.exception("enqueue failed for delivery %s; the sweeper will pick it up", delivery_id)
+    return jsonify(ok=True), 200
