@@ -100,13 +100,16 @@ def _serve(host: str, port: int) -> None:
 def _worker() -> None:
     app = create_app()
     from redis import Redis
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker
 
     if not app.config["REDIS_URL"]:
         sys.exit("python app.py worker needs REDIS_URL")
     conn = Redis.from_url(app.config["REDIS_URL"])
+    # SimpleWorker runs jobs in this process: no fork per job, one warm connection pool.
+    # Retries still go through RQ's scheduler; a killed worker's job is re-run by RQ's
+    # abandoned-job handling and, failing that, by the inbox sweeper.
     with app.app_context():
-        Worker([Queue(app.config["RQ_QUEUE"], connection=conn)], connection=conn).work(
+        SimpleWorker([Queue(app.config["RQ_QUEUE"], connection=conn)], connection=conn).work(
             with_scheduler=True
         )
 

@@ -83,6 +83,9 @@ def _apply(session, delivery: WebhookDelivery, installation: Installation | None
     if installation is None:
         delivery.last_error = "installation no longer exists"
         return WebhookDelivery.SKIPPED
+    if not installation.is_active and not all(isinstance(e, lifecycle.ALWAYS) for e in events):
+        delivery.last_error = f"installation is {installation.status}"
+        return WebhookDelivery.SKIPPED
     outcome = WebhookDelivery.PROCESSED
     for event in events:
         if lifecycle.handle(event, session, installation, delivery) == lifecycle.ERASED:

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 ERASED = "erased"  # the installation and everything under it is gone
 REDACTED_BODY = b'{"redacted":true}'
+# Events applied whatever the installation's state (privacy duties outlive the install).
+ALWAYS = (AppUninstalled, ShopRedacted, CustomerRedacted, CustomerDataRequested)
 
 
 @singledispatch
