@@ -12,12 +12,31 @@ class Database:
 
     def __init__(self):
         self.engine: Engine | None = None
+        # Same database, connections kept in autocommit: one round trip for the single-statement
+        # durable writes on hot paths (the webhook inbox).
+        self.autocommit: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
         self.session: scoped_session[Session] = scoped_session(self._factory)
 
     def init_app(self, app) -> None:
         url = app.config["DATABASE_URL"]
         self.engine = make_engine(url)
+        # No pre-ping here (a round trip per checkout on the hot path): a connection the server
+        # dropped fails one request (the platform retries) and the pool is refreshed.
+        self.autocommit = make_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            **(
+                {}
+                if url.startswith("sqlite")
+                else {
+                    "pool_size": 5,
+                    "max_overflow": 10,
+                    "pool_pre_ping": False,
+                    "pool_recycle": 300,
+                }
+            ),
+        )
         self._factory.configure(bind=self.engine)
         app.extensions["db"] = self
 
@@ -49,7 +68,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         return engine
-    if "poolclass" not in kwargs:
+    if "poolclass" not in kwargs and "pool_size" not in kwargs:
         kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=True)
     return create_engine(url, **kwargs)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
+import time
 
 from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -11,10 +13,21 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from crypto import vault
 from models.base import Base, UTCDateTime, utcnow
 
+ID_CACHE_SECONDS = 30.0
+_ID_CACHE: dict[tuple[str, str], tuple[float, int]] = {}
+_ID_CACHE_LOCK = threading.Lock()
+
+
+def forget_cached_ids() -> None:
+    with _ID_CACHE_LOCK:
+        _ID_CACHE.clear()
+
 
 class Installation(Base):
     __tablename__ = "installation"
-    __table_args__ = (UniqueConstraint("platform", "shop_domain"),)
+    # Ids are never reused (SQLite would reuse the highest after a delete): webhook URLs and
+    # caches name installations by id.
+    __table_args__ = (UniqueConstraint("platform", "shop_domain"), {"sqlite_autoincrement": True})
 
     ACTIVE = "active"
     INSTALLING = "installing"
@@ -63,6 +76,28 @@ class Installation(Base):
 
     def __repr__(self) -> str:  # never shows credentials
         return f"<Installation {self.id} {self.platform} {self.shop_domain} {self.status}>"
+
+    @classmethod
+    def cached_id(cls, engine, platform: str, shop_domain: str) -> int | None:
+        """The installation id for a store, cached briefly per process for the webhook hot path.
+
+        Only hits are cached (a store may install at any moment). A cached id whose row was
+        erased meanwhile makes the inbox insert fail its foreign key; the caller then calls
+        ``forget_cached_ids`` and looks again.
+        """
+        key = (platform, shop_domain)
+        now = time.monotonic()
+        hit = _ID_CACHE.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with engine.connect() as conn:
+            found = conn.execute(
+                select(cls.id).where(cls.platform == platform, cls.shop_domain == shop_domain)
+            ).scalar()
+        if found is not None:
+            with _ID_CACHE_LOCK:
+                _ID_CACHE[key] = (now + ID_CACHE_SECONDS, found)
+        return found
 
     @classmethod
     def find(cls, session: Session, platform: str, shop_domain: str) -> Installation | None:

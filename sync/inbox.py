@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,30 +21,50 @@ log = logging.getLogger(__name__)
 _INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
-def record(webhook: VerifiedWebhook) -> int | None:
-    """Insert the delivery; its id, or None when the dedupe key was already recorded.
-
-    One statement in its own transaction: committed before the platform gets its 200.
-    """
+@functools.cache
+def _insert_statement(dialect: str):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once so its compiled form is reused."""
     table = WebhookDelivery.__table__
-    stmt = (
-        _INSERTS[db.dialect](table)
-        .values(
-            platform=webhook.platform,
-            installation_id=webhook.installation_id,
-            topic=webhook.topic,
-            dedupe_key=webhook.dedupe_key[:255],
-            body=webhook.body,
-            headers=webhook.headers,
-            status=WebhookDelivery.PENDING,
-            received_at=utcnow(),
-            attempts=0,
-        )
+    return (
+        _INSERTS[dialect](table)
+        .values({c: bindparam(c) for c in _COLUMNS})
         .on_conflict_do_nothing(index_elements=["platform", "dedupe_key"])
         .returning(table.c.id)
     )
-    with db.engine.begin() as conn:
-        return conn.execute(stmt).scalar()
+
+
+_COLUMNS = (
+    "platform",
+    "installation_id",
+    "topic",
+    "dedupe_key",
+    "body",
+    "headers",
+    "status",
+    "received_at",
+    "attempts",
+)
+
+
+def record(webhook: VerifiedWebhook) -> int | None:
+    """Insert the delivery; its id, or None when the dedupe key was already recorded.
+
+    One autocommitted statement: durable before the platform gets its 200. Raises
+    ``IntegrityError`` if the installation was erased meanwhile.
+    """
+    params = {
+        "platform": webhook.platform,
+        "installation_id": webhook.installation_id,
+        "topic": webhook.topic,
+        "dedupe_key": webhook.dedupe_key[:255],
+        "body": webhook.body,
+        "headers": webhook.headers,
+        "status": WebhookDelivery.PENDING,
+        "received_at": utcnow(),
+        "attempts": 0,
+    }
+    with db.autocommit.connect() as conn:
+        return conn.execute(_insert_statement(db.dialect), params).scalar()
 
 
 def process(delivery_id: int) -> str:

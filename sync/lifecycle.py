@@ -16,6 +16,7 @@ from models import (
     record_activity,
     utcnow,
 )
+from models.installation import forget_cached_ids
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def _shop_redacted(event: ShopRedacted, session, installation, delivery):
         )
     )
     log.info("erasing installation %s on shop/redact", installation.id)
+    forget_cached_ids()
     session.delete(installation)  # cascades to deliveries and activity
     return ERASED
 

@@ -28,16 +28,21 @@ class RQBackend:
         self.queue = Queue(queue_name, connection=self.redis)
 
     def enqueue(self, func: Callable, *args, job_id: str | None = None) -> None:
-        from rq import Retry
+        from rq import Queue, Retry
 
-        self.queue.enqueue(
+        data = Queue.prepare_data(
             func,
-            *args,
+            args,
             job_id=job_id,
             retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
             result_ttl=300,
             failure_ttl=7 * 24 * 3600,
         )
+        # enqueue_many on our own pipeline: the job and its queue entry in one round trip
+        # (plain enqueue takes two), which matters on the webhook acknowledgement path.
+        with self.redis.pipeline() as pipe:
+            self.queue.enqueue_many([data], pipeline=pipe)
+            pipe.execute()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once nothing is queued or running (for tests and the CLI)."""

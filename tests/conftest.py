@@ -159,6 +159,9 @@ def make_app(database_url):
         backend = app.extensions["jobs"]
         if not hasattr(backend, "redis"):  # RQ queues are private per test and deleted
             backend.wait_idle(5)
+    from models.installation import forget_cached_ids
+
+    forget_cached_ids()  # ids restart with the wiped tables
     if built:
         with built[0].app_context():
             db.session.remove()

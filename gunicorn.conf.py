@@ -1,0 +1,16 @@
+"""gunicorn settings for StockGuard. Override any of them on the command line or with
+GUNICORN_CMD_ARGS."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+# gthread keeps connections alive and overlaps database/Redis waits within a worker.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# Shopify gives a webhook 5 s; nothing we serve should come near that.
+timeout = 30
+keepalive = 5
+accesslog = None  # the proxy in front logs requests; ours would carry OAuth query strings
+errorlog = "-"
