@@ -12,7 +12,6 @@ import json
 import logging
 
 from flask import current_app
-from sqlalchemy import select
 
 from connectors.base import (
     Acknowledge,
@@ -92,11 +91,7 @@ def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledg
     if not isinstance(payload, dict):
         raise WebhookRejected(400, "body is not a JSON object")
 
-    installation_id = db.session.scalar(
-        select(Installation.id).where(
-            Installation.platform == PLATFORM, Installation.shop_domain == shop
-        )
-    )
+    installation_id = Installation.cached_id(db.autocommit, PLATFORM, shop)
     if installation_id is None:
         if topic in PRIVACY_TOPICS:
             return Acknowledge(f"{topic} for {shop}: StockGuard holds no data for it")

@@ -218,6 +218,9 @@ def test_customers_data_request_tells_the_merchant_what_is_held(
 
 def test_sandbox_deliveries_reach_the_live_app_end_to_end(live_app, shopify_sandbox, db_session):
     """Install for real, then let the sandbox deliver, sign and uninstall as Shopify would."""
+    # Shopify only accepts public HTTPS addresses; the sandbox routes that one to our server.
+    shopify_sandbox.route_callbacks("https://stockguard.example", live_app.config["APP_URL"])
+    live_app.config["APP_URL"] = "https://stockguard.example"
     client = live_app.test_client()
     shopify_sandbox.create_shop(SHOP, name="Test Store")
     assert install(client, SHOP).status_code == 302
