@@ -63,7 +63,7 @@ def make_pki(directory: str | os.PathLike, names: tuple[str, ...] = DEFAULT_NAME
     if all(p.exists() for p in (pki.ca_cert, pki.cert, pki.key, pki.bundle)):
         return pki
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "StockGuard sandbox CA")])
     ca_cert = (
@@ -149,7 +149,7 @@ class ServerThread:
         self.url = f"{scheme}://{host}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         self._thread.start()
         return self
 
@@ -157,7 +157,7 @@ class ServerThread:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -247,7 +247,7 @@ class ConnectProxy:
     def add_route(self, host_suffix: str, target: tuple[str, int]) -> None:
         self._routes.insert(0, (host_suffix.lower(), target))
 
-    def start(self) -> "ConnectProxy":
+    def start(self) -> ConnectProxy:
         self._thread.start()
         return self
 
