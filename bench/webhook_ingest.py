@@ -3,7 +3,12 @@
 Prints acknowledgements per second, p50/p99 acknowledgement latency, and checks that every
 delivery was recorded exactly once (duplicates included on purpose, as Shopify sends them).
 
-    .venv/bin/python bench/webhook_ingest.py [--requests 20000] [--concurrency 32] [--duplicates 0.1]
+    .venv/bin/python bench/webhook_ingest.py [--requests 20000] [--concurrency 16] [--duplicates 0.1]
+    .venv/bin/python bench/webhook_ingest.py --client wrk [--seconds 15]   # Debian's wrk as the load
+
+The default client is Python (asyncio, exact accounting of every id it sent). ``--client wrk``
+uses a C load generator so that less of the 2 cores goes to the client; each request then carries
+a fresh event id and the check is rows recorded = acknowledged (± requests in flight at the stop).
 
 Needs PostgreSQL at 127.0.0.1:5432 (database ``test`` for admin) and Redis at 127.0.0.1:6379;
 it creates and drops its own database and RQ queue.
@@ -199,7 +204,9 @@ def wait_ready(port: int, proc: subprocess.Popen) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--client", choices=["python", "wrk"], default="python")
+    parser.add_argument("--seconds", type=int, default=15, help="duration of a wrk run")
     parser.add_argument("--duplicates", type=float, default=0.1, help="share of repeated event ids")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -239,10 +246,13 @@ def main() -> None:
         wait_ready(port, proc)
         warm, _ = build_requests(200, 0, port)
         asyncio.run(drive(port, [w.replace(b"bench-", b"warm-") for w in warm], 8))
-        reqs, distinct = build_requests(args.requests, args.duplicates, port)
-        started = time.perf_counter()
-        latencies, statuses = asyncio.run(drive(port, reqs, args.concurrency))
-        elapsed = time.perf_counter() - started
+        if args.client == "wrk":
+            wrk = run_wrk(port, args.concurrency, args.seconds)
+        else:
+            reqs, distinct = build_requests(args.requests, args.duplicates, port)
+            started = time.perf_counter()
+            latencies, statuses = asyncio.run(drive(port, reqs, args.concurrency))
+            elapsed = time.perf_counter() - started
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -251,10 +261,12 @@ def main() -> None:
     from redis import Redis
 
     pg_url = db_url.replace("postgresql+psycopg://", "postgresql://")
+    prefix = "wrk-" if args.client == "wrk" else "bench-"
     with psycopg.connect(pg_url) as conn:
         recorded, unique_keys = conn.execute(
             "SELECT count(*), count(DISTINCT dedupe_key) FROM webhook_delivery "
-            "WHERE dedupe_key LIKE 'orders/create:bench-%'"
+            "WHERE dedupe_key LIKE %s",
+            (f"orders/create:{prefix}%",),
         ).fetchone()
     redis = Redis.from_url(REDIS_URL)
     enqueued = redis.llen(f"rq:queue:{queue}")
@@ -264,6 +276,9 @@ def main() -> None:
         redis.delete(key)
     drop_database(name)
 
+    if args.client == "wrk":
+        report_wrk(args, wrk, recorded, unique_keys, enqueued)
+        return
     latencies.sort()
     ms = [x * 1000 for x in latencies]
     p = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
@@ -293,6 +308,97 @@ def main() -> None:
     print(
         f"aim              >= 1,000/s: {'met' if len(latencies) / elapsed >= 1000 else 'missed'}; "
         f"p99 < 50 ms: {'met' if p(0.99) < 50 else 'missed'}"
+    )
+    if not exactly_once:
+        raise SystemExit(1)
+
+
+WRK_SCRIPT = """
+local counter = 0
+function setup(thread) thread:set("tid", tostring(math.random(100000, 999999))) end
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", "/webhooks/shopify", {
+    ["Content-Type"] = "application/json",
+    ["X-Shopify-Topic"] = "orders/create",
+    ["X-Shopify-Shop-Domain"] = "%(shop)s",
+    ["X-Shopify-Hmac-Sha256"] = "%(hmac)s",
+    ["X-Shopify-Event-Id"] = "wrk-" .. tid .. "-" .. counter,
+  }, '%(body)s')
+end
+"""
+
+
+def run_wrk(port: int, concurrency: int, seconds: int) -> dict:
+    import re
+    import shutil
+    import tempfile
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    body = json.dumps({"id": 820982911946154508, "line_items": [{"id": 1, "quantity": 1}]})
+    digest = base64.b64encode(hmac.new(API_SECRET.encode(), body.encode(), hashlib.sha256).digest())
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT % {"shop": SHOP, "hmac": digest.decode(), "body": body})
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{concurrency}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            f.name,
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(f.name)
+
+    def ms(label):
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "non2xx": int(m.group(1))
+        if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out))
+        else 0,
+        "p50": ms("50"),
+        "p90": ms("90"),
+        "p99": ms("99"),
+    }
+
+
+def report_wrk(args, wrk: dict, recorded: int, unique_keys: int, enqueued: int) -> None:
+    print(
+        f"setup            gunicorn {args.workers} workers x {args.threads} threads ({args.worker_class}), "
+        f"PostgreSQL, Redis/RQ enqueue per delivery; load from wrk (2 threads) on the same {os.cpu_count()} cores"
+    )
+    print(
+        f"requests         {wrk['requests']} acknowledged in {args.seconds} s, concurrency {args.concurrency}, "
+        f"non-2xx {wrk['non2xx']}"
+    )
+    print(f"throughput       {wrk['rps']:,.0f} acknowledgements/s")
+    print(
+        f"latency          p50 {wrk['p50']:.1f} ms  p90 {wrk['p90']:.1f} ms  p99 {wrk['p99']:.1f} ms"
+    )
+    in_flight_ok = 0 <= recorded - wrk["requests"] <= args.concurrency
+    exactly_once = recorded == unique_keys == enqueued and in_flight_ok and wrk["non2xx"] == 0
+    print(
+        f"recorded         {recorded} rows, {unique_keys} distinct keys, enqueued {enqueued} jobs"
+    )
+    print(
+        f"exactly once     {'yes' if exactly_once else 'NO'} (rows = distinct ids = jobs; rows - acks "
+        f"= {recorded - wrk['requests']} in flight at the stop)"
+    )
+    print(
+        f"aim              >= 1,000/s: {'met' if wrk['rps'] >= 1000 else 'missed'}; "
+        f"p99 < 50 ms: {'met' if wrk['p99'] < 50 else 'missed'}"
     )
     if not exactly_once:
         raise SystemExit(1)
