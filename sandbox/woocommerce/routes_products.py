@@ -165,29 +165,32 @@ def build(sb) -> list:
                 store.trash_product(p)
             return RestResponse(body)
 
-    def batch_products(req: RestRequest) -> RestResponse:
+    def run_batch(req: RestRequest, create, update, delete) -> RestResponse:
+        """WooCommerce's batch: create, update, delete in that order; per-item errors in a 200."""
         items = batch_items(req)
         out: dict[str, list] = {}
         with store.tx():
             for raw in items.get("create", []):
                 try:
-                    out.setdefault("create", []).append(create_product(req, dict(raw)).data)
+                    out.setdefault("create", []).append(create(req, dict(raw)).data)
                 except WCError as e:
                     out["create"].append(_error_item(0, e))
             for raw in items.get("update", []):
                 try:
-                    out.setdefault("update", []).append(update_product(req, dict(raw)).data)
+                    out.setdefault("update", []).append(update(req, dict(raw)).data)
                 except WCError as e:
                     out["update"].append(_error_item(raw.get("id"), e))
             for raw_id in items.get("delete", []):
                 if not int(raw_id or 0):
                     continue
                 try:
-                    response = delete_product(req, int(raw_id), True)
-                    out.setdefault("delete", []).append(response.data)
+                    out.setdefault("delete", []).append(delete(req, int(raw_id), True).data)
                 except WCError as e:
                     out.setdefault("delete", []).append(_error_item(int(raw_id), e))
         return RestResponse(out)
+
+    def batch_products(req: RestRequest) -> RestResponse:
+        return run_batch(req, create_product, update_product, delete_product)
 
     # ------------------------------------------------------------------ variations
 
@@ -260,28 +263,7 @@ def build(sb) -> list:
             return RestResponse(body)
 
     def batch_variations(req: RestRequest) -> RestResponse:
-        items = batch_items(req)
-        out: dict[str, list] = {}
-        with store.tx():
-            for raw in items.get("create", []):
-                try:
-                    out.setdefault("create", []).append(create_variation(req, dict(raw)).data)
-                except WCError as e:
-                    out["create"].append(_error_item(0, e))
-            for raw in items.get("update", []):
-                try:
-                    out.setdefault("update", []).append(update_variation(req, dict(raw)).data)
-                except WCError as e:
-                    out["update"].append(_error_item(raw.get("id"), e))
-            for raw_id in items.get("delete", []):
-                if not int(raw_id or 0):
-                    continue
-                try:
-                    response = delete_variation(req, int(raw_id), True)
-                    out.setdefault("delete", []).append(response.data)
-                except WCError as e:
-                    out.setdefault("delete", []).append(_error_item(int(raw_id), e))
-        return RestResponse(out)
+        return run_batch(req, create_variation, update_variation, delete_variation)
 
     def product_exists(req: RestRequest) -> bool:
         return int(req.url_params["id"]) in store.products
