@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -44,6 +46,14 @@ class Database:
         def _remove_session(exc):  # noqa: ARG001 - Flask passes the exception
             self.session.remove()
 
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the current transaction commits (dropped if it rolls back).
+
+        Jobs that depend on rows written now (pushes, settles) are enqueued this way, so a
+        worker never picks one up before its data is visible.
+        """
+        self.session().info.setdefault("after_commit", []).append(fn)
+
     @property
     def dialect(self) -> str:
         assert self.engine is not None, "Database.init_app was not called"
@@ -71,6 +81,17 @@ def make_engine(url: str, **kwargs) -> Engine:
     if "poolclass" not in kwargs and "pool_size" not in kwargs:
         kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=True)
     return create_engine(url, **kwargs)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for fn in session.info.pop("after_commit", []):
+        fn()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop("after_commit", None)
 
 
 db = Database()

@@ -7,6 +7,7 @@ engine in ``sync/`` sees only these types; no ``if platform == ...`` outside ``c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -81,7 +82,139 @@ class CustomerDataRequested:
     request_id: str | None = None
 
 
-Event = AppUninstalled | ShopRedacted | CustomerRedacted | CustomerDataRequested
+@dataclass(frozen=True)
+class StockLine:
+    """One order line as it touches stock: which listing, how many units."""
+
+    line_ref: str
+    external_id: str | None  # the listing's variant id, when the channel names it
+    level_ref: str | None  # or the id its stock level lives under
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderSold:
+    """A channel took stock for an order (Shopify: every line of orders/create)."""
+
+    order_ref: str
+    lines: tuple[StockLine, ...]
+    placed_at: str | None = None
+    gateway: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderRestocked:
+    """Units of an order went back into the channel's stock (cancel, refund with restock)."""
+
+    order_ref: str
+    restock_ref: str
+    lines: tuple[StockLine, ...]
+
+
+@dataclass(frozen=True)
+class OrderStockSnapshot:
+    """How many units each line of an order holds taken off stock now (WooCommerce's
+    ``_reduced_stock``). ``version`` orders snapshots; an older one is ignored."""
+
+    order_ref: str
+    version: str
+    lines: tuple[StockLine, ...]
+    status: str | None = None
+    gateway: str | None = None
+
+
+@dataclass(frozen=True)
+class LevelObserved:
+    """The channel reports a listing's level changed (it may be our own write coming back)."""
+
+    level_ref: str
+    external_id: str | None = None
+    quantity: int | None = None
+    observed_at: str | None = None
+    location_ref: str | None = None  # where the level is (None: the channel has one)
+    sku: str | None = None  # the listing's SKU as the channel now has it (None: not told)
+
+
+@dataclass(frozen=True)
+class ProductChanged:
+    """A product changed on the channel (SKU, variants, tracking); its listings are re-read
+    unless ``variants`` ((external id, sku, barcode), ...) shows nothing we track changed."""
+
+    product_ref: str
+    variants: tuple[tuple[str, str | None, str | None], ...] | None = None
+
+
+@dataclass(frozen=True)
+class ProductDeleted:
+    product_ref: str
+
+
+Event = (
+    AppUninstalled
+    | ShopRedacted
+    | CustomerRedacted
+    | CustomerDataRequested
+    | OrderSold
+    | OrderRestocked
+    | OrderStockSnapshot
+    | LevelObserved
+    | ProductChanged
+    | ProductDeleted
+)
+
+
+# --------------------------------------------------------------------------- catalog and levels
+
+
+@dataclass(frozen=True)
+class ChannelLocation:
+    ref: str
+    name: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """A sellable variant as a channel lists it."""
+
+    external_id: str
+    product_ref: str
+    level_ref: str
+    sku: str | None
+    barcode: str | None
+    title: str
+    quantity: int | None  # at the pool's location; None when the channel doesn't track it
+    tracked: bool = True
+    requires_components: bool = False
+    product_type: str | None = None
+    handle: str | None = None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListingRef:
+    """What a connector needs to find a listing's level again."""
+
+    listing_id: int
+    external_id: str
+    product_ref: str | None
+    level_ref: str
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LevelWrite:
+    listing: ListingRef
+    quantity: int
+    expected: int | None  # what we believe the channel shows now (compare-and-set)
+
+
+@dataclass(frozen=True)
+class LevelWriteResult:
+    listing_id: int
+    written: bool
+    actual: int | None = None  # when not written: what the channel shows instead
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,3 +245,24 @@ class StorefrontConnector(Protocol):
 
     def register_webhooks(self, installation: Installation) -> WebhookRegistration:
         """Make the platform's subscriptions for ``installation`` match what we need."""
+
+    def locations(self, installation: Installation) -> list[ChannelLocation]:
+        """Where the channel keeps stock; the primary one first."""
+
+    def catalog(self, installation: Installation, location_ref: str) -> Iterator[list[CatalogItem]]:
+        """Every sellable variant, a page at a time, with its level at ``location_ref``."""
+
+    def product_items(
+        self, installation: Installation, product_ref: str, location_ref: str
+    ) -> list[CatalogItem] | None:
+        """One product's variants now; None when the product no longer exists."""
+
+    def read_levels(
+        self, installation: Installation, listings: list[ListingRef], location_ref: str
+    ) -> dict[int, int | None]:
+        """Current level per listing id (None: untracked or gone)."""
+
+    def write_levels(
+        self, installation: Installation, writes: list[LevelWrite], location_ref: str
+    ) -> list[LevelWriteResult]:
+        """Set levels without overwriting a change made on the channel meanwhile."""

@@ -2,12 +2,23 @@
 
 from models.activity import ActivityEntry, record_activity
 from models.base import Base, utcnow
+from models.catalog import BundleComponent, Listing, Sku, sku_key
 from models.installation import Installation, InstallState
+from models.ledger import ChannelOrderLine, JobRun, Movement
+from models.pool import StockPool
 from models.webhook import WebhookDelivery
 
 __all__ = [
     "ActivityEntry",
     "Base",
+    "BundleComponent",
+    "ChannelOrderLine",
+    "JobRun",
+    "Listing",
+    "Movement",
+    "Sku",
+    "StockPool",
+    "sku_key",
     "InstallState",
     "Installation",
     "WebhookDelivery",

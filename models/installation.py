@@ -7,7 +7,7 @@ import secrets
 import threading
 import time
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crypto import vault
@@ -38,6 +38,10 @@ class Installation(Base):
     # Shopify: "{name}.myshopify.com"; WooCommerce: the store URL without trailing slash.
     shop_domain: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(255))
+    # The stock pool this store shares its stock with (created with its first install).
+    pool_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stock_pool.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default=INSTALLING)
     scopes: Mapped[str | None] = mapped_column(String(1024))
     # Fernet-encrypted JSON: tokens, consumer keys, webhook secrets. Never logged.
@@ -116,19 +120,25 @@ class InstallState(Base):
     shop_domain: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when the install was started from an existing pool's panel ("connect another store").
+    pool_id: Mapped[int | None] = mapped_column(Integer)
 
     @classmethod
-    def issue(cls, session: Session, platform: str, shop_domain: str) -> str:
+    def issue(
+        cls, session: Session, platform: str, shop_domain: str, pool_id: int | None = None
+    ) -> str:
         """Create a nonce for one install round trip; the caller commits."""
         nonce = secrets.token_urlsafe(32)
-        session.add(cls(nonce=nonce, platform=platform, shop_domain=shop_domain))
+        session.add(cls(nonce=nonce, platform=platform, shop_domain=shop_domain, pool_id=pool_id))
         return nonce
 
     @classmethod
     def consume(
         cls, session: Session, nonce: str, platform: str, shop_domain: str, ttl_seconds: int
-    ) -> bool:
-        """Mark ``nonce`` used if it is ours, unused and fresh. Atomic: one winner under races."""
+    ) -> InstallState | None:
+        """Mark ``nonce`` used if it is ours, unused and fresh; the row, else None.
+
+        Atomic: under a race exactly one caller gets the row."""
         oldest = utcnow() - dt.timedelta(seconds=ttl_seconds)
         result = session.execute(
             update(cls)
@@ -141,4 +151,4 @@ class InstallState(Base):
             )
             .values(used_at=utcnow())
         )
-        return result.rowcount == 1
+        return session.get(cls, nonce) if result.rowcount == 1 else None

@@ -14,7 +14,7 @@ from connectors import registry
 from connectors.base import VerifiedWebhook
 from extensions import db
 from models import Installation, WebhookDelivery, utcnow
-from sync import lifecycle
+from sync import dispatch, inbound, lifecycle  # noqa: F401 - handlers register on import
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def process(delivery_id: int) -> str:
         session.rollback()
         _record_failure(delivery_id, e)
         raise
-    if outcome != lifecycle.ERASED:  # shop/redact deleted the delivery with everything else
+    if outcome != dispatch.ERASED:  # shop/redact deleted the delivery with everything else
         delivery.status = outcome
         delivery.processed_at = utcnow()
     session.commit()
@@ -109,8 +109,8 @@ def _apply(session, delivery: WebhookDelivery, installation: Installation | None
         return WebhookDelivery.SKIPPED
     outcome = WebhookDelivery.PROCESSED
     for event in events:
-        if lifecycle.handle(event, session, installation, delivery) == lifecycle.ERASED:
-            outcome = lifecycle.ERASED
+        if dispatch.handle(event, session, installation, delivery) == dispatch.ERASED:
+            outcome = dispatch.ERASED
     return outcome
 
 

@@ -5,40 +5,13 @@ The same functions run in RQ workers (``rq worker stockguard``) and in the in-pr
 
 from __future__ import annotations
 
-import functools
 import logging
-
-from flask import has_app_context
 
 from sync import inbox
 from sync.queue import jobs
+from sync.worker import job
 
 log = logging.getLogger(__name__)
-
-_worker_app = None
-
-
-def _app():
-    """The app a bare ``rq worker`` process runs jobs in, built once from the environment."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-    return _worker_app
-
-
-def job(fn):
-    """Run ``fn`` inside an app context, creating one in a plain RQ worker."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        if has_app_context():
-            return fn(*args, **kwargs)
-        with _app().app_context():
-            return fn(*args, **kwargs)
-
-    return wrapper
 
 
 @job

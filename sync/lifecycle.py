@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import singledispatch
 
 from sqlalchemy import delete, select, update
 
@@ -17,18 +16,13 @@ from models import (
     utcnow,
 )
 from models.installation import forget_cached_ids
+from sync.dispatch import ERASED, handle
 
 log = logging.getLogger(__name__)
 
-ERASED = "erased"  # the installation and everything under it is gone
 REDACTED_BODY = b'{"redacted":true}'
 # Events applied whatever the installation's state (privacy duties outlive the install).
 ALWAYS = (AppUninstalled, ShopRedacted, CustomerRedacted, CustomerDataRequested)
-
-
-@singledispatch
-def handle(event, session, installation: Installation, delivery: WebhookDelivery):
-    raise TypeError(f"no lifecycle handler for {type(event).__name__}")
 
 
 @handle.register

@@ -44,14 +44,31 @@ class RQBackend:
             self.queue.enqueue_many([data], pipeline=pipe)
             pipe.execute()
 
+    def enqueue_in(self, seconds: float, func: Callable, *args, job_id: str | None = None) -> None:
+        """Run later (RQ's scheduler, in the workers). Same job id: rescheduled, not doubled."""
+        import datetime as dt
+
+        from rq import Retry
+
+        self.queue.enqueue_in(
+            dt.timedelta(seconds=seconds),
+            func,
+            *args,
+            job_id=job_id,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
+            result_ttl=300,
+            failure_ttl=7 * 24 * 3600,
+        )
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """True once nothing is queued or running (for tests and the CLI)."""
-        from rq.registry import StartedJobRegistry
+        """True once nothing is queued, scheduled or running (for tests and the CLI)."""
+        from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
         started = StartedJobRegistry(queue=self.queue)
+        scheduled = ScheduledJobRegistry(queue=self.queue)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.queue.count == 0 and started.count == 0:
+            if self.queue.count == 0 and started.count == 0 and scheduled.count == 0:
                 return True
             time.sleep(0.05)
         return False
@@ -65,6 +82,7 @@ class InProcessBackend:
         self.retry_intervals = retry_intervals
         self._queue: queue.Queue = queue.Queue()
         self._pending: set[str] = set()
+        self._delayed: set[str] = set()
         self._lock = threading.Lock()
         self._busy = 0
         self._timers = 0
@@ -79,6 +97,24 @@ class InProcessBackend:
                 self._pending.add(job_id)
             self._busy += 1
         self._queue.put((func, args, job_id, attempt))
+
+    def enqueue_in(self, seconds: float, func: Callable, *args, job_id: str | None = None) -> None:
+        with self._lock:
+            if job_id is not None:
+                if job_id in self._delayed:
+                    return  # already due soon: coalesced
+                self._delayed.add(job_id)
+            self._timers += 1
+
+        def fire():
+            with self._lock:
+                self._timers -= 1
+                self._delayed.discard(job_id)
+            self.enqueue(func, *args, job_id=job_id)
+
+        timer = threading.Timer(seconds, fire)
+        timer.daemon = True
+        timer.start()
 
     def _run(self) -> None:
         while True:
@@ -151,6 +187,12 @@ class JobQueue:
 
     def enqueue(self, func: Callable, *args, job_id: str | None = None) -> None:
         self.backend.enqueue(func, *args, job_id=job_id)
+
+    def enqueue_in(self, seconds: float, func: Callable, *args, job_id: str | None = None) -> None:
+        if seconds <= 0:
+            self.backend.enqueue(func, *args, job_id=job_id)
+        else:
+            self.backend.enqueue_in(seconds, func, *args, job_id=job_id)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         return self.backend.wait_idle(timeout)

@@ -7,6 +7,7 @@ database falls back to SQLite). ``STOCKGUARD_TEST_DB=sqlite`` runs the suite on 
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -36,6 +37,8 @@ SHOPIFY_API_SECRET = "sg-test-api-secret-" + "0" * 16
 _PKI = make_pki(Path(tempfile.mkdtemp(prefix="sg-pki-")))
 _PROXY = ConnectProxy().start()
 os.environ.update(_PROXY.environ(_PKI))
+# The sandboxes' request lines drown test output; failures still show their own logs.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def need(service: str, reason: str) -> None:

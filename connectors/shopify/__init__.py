@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from connectors.shopify import auth, webhooks
+from connectors.shopify import auth, inventory, webhooks
 
 
 class ShopifyConnector:
@@ -25,3 +25,18 @@ class ShopifyConnector:
 
     def authenticate_admin(self, request):
         return auth.authenticate_admin(request)
+
+    def locations(self, installation):
+        return inventory.locations(installation)
+
+    def catalog(self, installation, location_ref):
+        return inventory.catalog(installation, location_ref)
+
+    def product_items(self, installation, product_ref, location_ref):
+        return inventory.product_items(installation, product_ref, location_ref)
+
+    def read_levels(self, installation, listings, location_ref):
+        return inventory.read_levels(installation, listings, location_ref)
+
+    def write_levels(self, installation, writes, location_ref):
+        return inventory.write_levels(installation, writes, location_ref)

@@ -19,6 +19,8 @@ from config import SHOPIFY_API_VERSION
 from connectors.errors import ConnectorError
 from extensions import db
 from models import Installation, InstallState, record_activity
+from sync import catalog
+from sync.pools import read_link_token
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,9 @@ def install():
             "Enter your store's address as it appears in Shopify admin, e.g. my-store.myshopify.com.",
         )
     configure_library()
-    nonce = InstallState.issue(db.session, PLATFORM, shop)
+    nonce = InstallState.issue(
+        db.session, PLATFORM, shop, read_link_token(request.args.get("pool"))
+    )
     db.session.commit()
     session[SESSION_KEY] = {"nonce": nonce, "shop": shop}
     scopes = [s.strip() for s in current_app.config["SHOPIFY_SCOPES"].split(",") if s.strip()]
@@ -103,14 +107,12 @@ def callback():
 
     bound = session.pop(SESSION_KEY, None) or {}
     state = params.get("state") or ""
-    if (
-        not state
-        or bound.get("nonce") != state
-        or bound.get("shop") != shop
-        or not InstallState.consume(
+    spent = None
+    if state and bound.get("nonce") == state and bound.get("shop") == shop:
+        spent = InstallState.consume(
             db.session, state, PLATFORM, shop, current_app.config["INSTALL_STATE_TTL"]
         )
-    ):
+    if spent is None:
         db.session.rollback()
         return _error(
             403,
@@ -118,6 +120,7 @@ def callback():
             "It was already used, has expired, or was started in another browser.",
             shop,
         )
+    join_pool = spent.pool_id
     db.session.commit()  # the nonce is spent whatever happens next
 
     try:
@@ -160,6 +163,7 @@ def callback():
         "webhook_topics": sorted(registration.created + registration.updated + registration.kept),
     }
     db.session.flush()
+    catalog.installed(db.session, installation, join_pool)
     record_activity(
         db.session,
         installation,

@@ -51,3 +51,82 @@ mutation StockGuardWebhookSubscriptionDelete($id: ID!) {
   }
 }
 """
+
+LOCATIONS_DOCUMENT = """
+query StockGuardLocations {
+  locations(first: 50) {
+    nodes { id name isPrimary isActive }
+  }
+}
+"""
+
+_VARIANT_FIELDS = """
+  id
+  sku
+  barcode
+  title
+  displayName
+  inventoryPolicy
+  requiresComponents
+  product { id title handle productType status }
+  inventoryItem {
+    id
+    tracked
+    inventoryLevel(locationId: $locationId) {
+      quantities(names: ["available"]) { name quantity }
+    }
+  }
+"""
+
+CATALOG_PAGE_DOCUMENT = (
+    """
+query StockGuardCatalogPage($first: Int!, $after: String, $locationId: ID!) {
+  productVariants(first: $first, after: $after) {
+    nodes {"""
+    + _VARIANT_FIELDS
+    + """    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+)
+
+PRODUCT_VARIANTS_DOCUMENT = (
+    """
+query StockGuardProductVariants($id: ID!, $locationId: ID!) {
+  product(id: $id) {
+    id
+    variants(first: 250) {
+      nodes {"""
+    + _VARIANT_FIELDS
+    + """      }
+    }
+  }
+}
+"""
+)
+
+LEVELS_DOCUMENT = """
+query StockGuardLevels($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      tracked
+      inventoryLevel(locationId: $locationId) {
+        quantities(names: ["available"]) { name quantity }
+      }
+    }
+  }
+}
+"""
+
+# Absolute levels with compare-and-set: a level changed since we read it is refused
+# (CHANGE_FROM_QUANTITY_STALE) instead of overwritten. 2026-04 requires @idempotent.
+INVENTORY_SET_DOCUMENT = """
+mutation StockGuardSetLevels($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
+    inventoryAdjustmentGroup { id referenceDocumentUri changes { name delta item { id } } }
+    userErrors { field message code }
+  }
+}
+"""

@@ -26,6 +26,7 @@ from connectors.base import (
 )
 from connectors.shopify.auth import PLATFORM, normalize_shop
 from connectors.shopify.client import ShopifyClient
+from connectors.shopify.events import STOCK_PARSERS
 from extensions import db
 from models import Installation
 
@@ -44,15 +45,6 @@ SUBSCRIBED_TOPICS = (
 # Mandatory compliance topics: configured in shopify.app.toml, not through the API, and
 # delivered even for shops we no longer (or never) held data for.
 PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
-# Stock topics are recorded now and handled by the stock engine.
-STOCK_TOPICS = (
-    "inventory_levels/update",
-    "orders/create",
-    "orders/cancelled",
-    "refunds/create",
-    "products/update",
-    "products/delete",
-)
 # Topics Shopify may still send (old subscriptions) that need no work: acknowledged, not recorded.
 IGNORED_TOPICS = frozenset({"orders/updated", "orders/paid", "app/scopes_update"})
 
@@ -81,7 +73,7 @@ def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledg
         raise WebhookRejected(400, "missing X-Shopify-Topic or X-Shopify-Shop-Domain")
     if topic in IGNORED_TOPICS:
         return Acknowledge(f"topic {topic} needs no work")
-    if topic not in TOPIC_PARSERS and topic not in STOCK_TOPICS:
+    if topic not in TOPIC_PARSERS:
         log.warning("unknown Shopify topic %s from %s acknowledged", topic, shop)
         return Acknowledge(f"unknown topic {topic}")
     try:
@@ -147,6 +139,7 @@ TOPIC_PARSERS = {
     "shop/redact": lambda payload: [ShopRedacted()],
     "customers/redact": _customer_redact,
     "customers/data_request": _customer_data_request,
+    **STOCK_PARSERS,
 }
 
 

@@ -16,6 +16,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from connectors.errors import ConnectorError
 from extensions import db
 from models import Installation, InstallState, record_activity
+from sync import catalog
+from sync.pools import read_link_token
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,8 @@ def install():
             "That is not a WooCommerce store address",
             "Enter your store's address, e.g. https://shop.example.com.",
         )
-    nonce = InstallState.issue(db.session, PLATFORM, store)
+    pool_id = read_link_token(request.args.get("pool"))
+    nonce = InstallState.issue(db.session, PLATFORM, store, pool_id)
     db.session.commit()
     token = _serializer("wc-install").dumps({"store": store, "nonce": nonce})
     base = current_app.config["APP_URL"]
@@ -142,9 +145,11 @@ def callback():
         return jsonify(error="StockGuard needs read_write access"), 400
     store = claims["store"]
     ttl = current_app.config["INSTALL_STATE_TTL"]
-    if not InstallState.consume(db.session, claims["nonce"], PLATFORM, store, ttl):
+    spent = InstallState.consume(db.session, claims["nonce"], PLATFORM, store, ttl)
+    if spent is None:
         db.session.rollback()
         return jsonify(error="install token already used"), 403
+    join_pool = spent.pool_id
     db.session.commit()
 
     installation = Installation.find(db.session, PLATFORM, store)
@@ -188,6 +193,7 @@ def callback():
         "wp_user_id": claims.get("wp_user"),
         "webhook_topics": sorted(registration.created + registration.updated + registration.kept),
     }
+    catalog.installed(db.session, installation, join_pool)
     record_activity(
         db.session,
         installation,

@@ -66,6 +66,14 @@ class WooClient:
             raise InvalidRequest(f"{self.store_url}: {message}", status=status, body=text)
         return body, resp.headers
 
+    def get(self, endpoint: str, params: dict | None = None):
+        """GET ``endpoint``; (json body, headers)."""
+        return self._call("GET", endpoint, params=params)
+
+    def post(self, endpoint: str, data: dict):
+        """POST ``endpoint``; (json body, headers)."""
+        return self._call("POST", endpoint, data)
+
     # ------------------------------------------------------------------ webhooks
 
     def webhooks(self) -> list[dict]:

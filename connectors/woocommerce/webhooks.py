@@ -22,6 +22,7 @@ from connectors.base import (
 )
 from connectors.woocommerce.auth import PLATFORM
 from connectors.woocommerce.client import WooClient
+from connectors.woocommerce.events import STOCK_PARSERS
 from extensions import db
 from models import Installation
 
@@ -99,9 +100,8 @@ def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledg
     return VerifiedWebhook(PLATFORM, installation_id, topic, dedupe, body, headers)
 
 
-# Stock topics are recorded now and handled by the stock engine; WooCommerce has no
-# uninstall or privacy webhooks.
-TOPIC_PARSERS: dict = {}
+# WooCommerce has no uninstall or privacy webhooks: only stock topics.
+TOPIC_PARSERS = STOCK_PARSERS
 
 
 def parse(topic: str, payload: dict) -> list[Event] | None:

@@ -109,7 +109,10 @@ def test_reinstall_replaces_token_and_keeps_one_subscription_per_topic(
     assert db_session.scalar(select(func.count()).select_from(Installation)) == 1
     assert len(shopify_sandbox.shops[SHOP].webhook_subscriptions) == len(SUBSCRIBED_TOPICS)
     messages = [
-        e.message for e in db_session.scalars(select(ActivityEntry).order_by(ActivityEntry.id))
+        e.message
+        for e in db_session.scalars(
+            select(ActivityEntry).where(ActivityEntry.kind == "install").order_by(ActivityEntry.id)
+        )
     ]
     assert messages == ["StockGuard was installed", "StockGuard was re-installed"]
 

@@ -1,0 +1,257 @@
+"""What channels tell us about stock: orders, restocks, level changes, product changes.
+
+Every handler here runs inside the inbox's transaction for one delivery and is idempotent:
+order movements carry the order line (or refund line) as their unique reference, snapshots
+only apply when newer, and level reports are settled against what we believe the channel shows.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from connectors.base import (
+    LevelObserved,
+    OrderRestocked,
+    OrderSold,
+    OrderStockSnapshot,
+    ProductChanged,
+    ProductDeleted,
+    StockLine,
+)
+from extensions import db
+from models import ChannelOrderLine, Installation, Listing, Movement
+from sync import ledger, mirror
+from sync.dispatch import handle
+from sync.queue import jobs
+
+log = logging.getLogger(__name__)
+
+
+def find_listing(session, installation: Installation, line) -> Listing | None:
+    """The listing an order line or level report names (variant id first, then level id)."""
+    conditions = []
+    if getattr(line, "external_id", None):
+        conditions.append(Listing.external_id == str(line.external_id))
+    if getattr(line, "level_ref", None):
+        conditions.append(Listing.level_ref == str(line.level_ref))
+    if not conditions:
+        return None
+    return session.scalar(
+        select(Listing)
+        .where(Listing.installation_id == installation.id, or_(*conditions))
+        .order_by(Listing.id)
+        .limit(1)
+    )
+
+
+def _linked(session, installation, lines: tuple[StockLine, ...]):
+    """(line, listing) for lines whose listing is linked to a SKU, and the SKUs locked."""
+    pairs = []
+    for line in lines:
+        listing = find_listing(session, installation, line)
+        if listing is not None and listing.status == Listing.LINKED and listing.sku_id:
+            pairs.append((line, listing))
+    skus = ledger.lock_skus(session, {listing.sku_id for _, listing in pairs})
+    return pairs, skus
+
+
+def _move_lines(session, installation, pairs, skus, kind, sign, ref_of, order_ref) -> set[int]:
+    moved = set()
+    for line, listing in pairs:
+        sku = skus[listing.sku_id]
+        units = sign * line.quantity
+        if ledger.apply(
+            session,
+            skus,
+            sku,
+            kind,
+            units,
+            ref_of(line),
+            installation_id=installation.id,
+            listing_id=listing.id,
+            order_ref=order_ref,
+        ):
+            # The channel moved its own level by the same units when it took the order.
+            if listing.channel_quantity is not None:
+                listing.channel_quantity += units
+            moved.add(sku.id)
+    return moved
+
+
+def _prefix(installation: Installation) -> str:
+    return f"{installation.platform}:{installation.id}"
+
+
+@handle.register
+def _order_sold(event: OrderSold, session, installation, delivery):
+    pairs, skus = _linked(session, installation, event.lines)
+    base = f"{_prefix(installation)}:order:{event.order_ref}"
+    moved = _move_lines(
+        session,
+        installation,
+        pairs,
+        skus,
+        Movement.SALE,
+        -1,
+        lambda line: f"{base}:line:{line.line_ref}:sold",
+        event.order_ref,
+    )
+    mirror.request_push(session, moved)
+
+
+@handle.register
+def _order_restocked(event: OrderRestocked, session, installation, delivery):
+    pairs, skus = _linked(session, installation, event.lines)
+    base = f"{_prefix(installation)}:order:{event.order_ref}:restock:{event.restock_ref}"
+    moved = _move_lines(
+        session,
+        installation,
+        pairs,
+        skus,
+        Movement.RESTOCK,
+        +1,
+        lambda line: f"{base}:line:{line.line_ref}",
+        event.order_ref,
+    )
+    mirror.request_push(session, moved)
+
+
+_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
+def _order_line_state(session, installation_id, order_ref, line_ref) -> ChannelOrderLine:
+    table = ChannelOrderLine.__table__
+    session.execute(
+        _INSERTS[db.dialect](table)
+        .values(
+            installation_id=installation_id,
+            order_ref=order_ref,
+            line_ref=line_ref,
+            reduced=0,
+            version="",
+            details={},
+        )
+        .on_conflict_do_nothing(index_elements=["installation_id", "order_ref", "line_ref"])
+    )
+    return session.scalar(
+        select(ChannelOrderLine)
+        .where(
+            ChannelOrderLine.installation_id == installation_id,
+            ChannelOrderLine.order_ref == order_ref,
+            ChannelOrderLine.line_ref == line_ref,
+        )
+        .with_for_update()
+    )
+
+
+@handle.register
+def _order_snapshot(event: OrderStockSnapshot, session, installation, delivery):
+    """Apply the difference between what each line holds reduced now and what we applied."""
+    pairs, skus = _linked(session, installation, event.lines)
+    moved = set()
+    base = f"{_prefix(installation)}:order:{event.order_ref}"
+    for line, listing in pairs:
+        state = _order_line_state(session, installation.id, event.order_ref, line.line_ref)
+        if state.version and event.version <= state.version:
+            continue  # an older (or the same) snapshot delivered late: nothing new
+        change = line.quantity - state.reduced
+        state.version = event.version
+        state.reduced = line.quantity
+        if change == 0:
+            continue
+        sku = skus[listing.sku_id]
+        kind = Movement.SALE if change > 0 else Movement.RESTOCK
+        ref = f"{base}:line:{line.line_ref}:{event.version}:{line.quantity}"
+        if ledger.apply(
+            session,
+            skus,
+            sku,
+            kind,
+            -change,
+            ref,
+            installation_id=installation.id,
+            listing_id=listing.id,
+            order_ref=event.order_ref,
+            note=f"order {event.order_ref} {event.status or ''}".strip(),
+        ):
+            if listing.channel_quantity is not None:
+                listing.channel_quantity -= change
+            moved.add(sku.id)
+    mirror.request_push(session, moved)
+
+
+@handle.register
+def _level_observed(event: LevelObserved, session, installation, delivery):
+    """A level changed on the channel: an echo of our write, or a change to settle."""
+    location = mirror.location_of(installation)
+    if event.location_ref and location and event.location_ref != location:
+        return  # a location that doesn't feed the pool
+    listing = find_listing(session, installation, event)
+    if listing is None:
+        return
+    if event.sku is not None and (event.sku or None) != (listing.sku or None):
+        _refresh_later(installation.id, listing.product_ref)
+    if listing.status != Listing.LINKED:
+        return
+    if event.quantity is not None and event.quantity == listing.channel_quantity:
+        return  # our own write coming back, or an order we already applied
+    settle_in = float(
+        installation_pool_setting(
+            session, installation, "settle_seconds", mirror.DEFAULT_SETTLE_SECONDS
+        )
+    )
+    db.after_commit(lambda: mirror.schedule_settle(listing.id, settle_in))
+
+
+def installation_pool_setting(session, installation, name, default):
+    from models import StockPool
+
+    pool = session.get(StockPool, installation.pool_id) if installation.pool_id else None
+    return pool.setting(name, default) if pool else default
+
+
+@handle.register
+def _product_changed(event: ProductChanged, session, installation, delivery):
+    known = {
+        row.external_id: (row.sku or None, row.barcode or None)
+        for row in session.scalars(
+            select(Listing).where(
+                Listing.installation_id == installation.id,
+                Listing.product_ref == event.product_ref,
+            )
+        )
+    }
+    if (
+        event.variants is not None
+        and known
+        and all(known.get(v[0]) == (v[1] or None, v[2] or None) for v in event.variants)
+        and len(known) == len(event.variants)
+    ):
+        return  # nothing that matters to stock changed
+    _refresh_later(installation.id, event.product_ref)
+
+
+@handle.register
+def _product_deleted(event: ProductDeleted, session, installation, delivery):
+    from sync.catalog import unlist_product
+
+    unlist_product(session, installation, event.product_ref)
+
+
+def _refresh_later(installation_id: int, product_ref: str | None) -> None:
+    if not product_ref:
+        return
+    from sync.catalog import refresh_product
+
+    db.after_commit(
+        lambda: jobs.enqueue(
+            refresh_product,
+            installation_id,
+            product_ref,
+            job_id=f"refresh-{installation_id}-{product_ref}",
+        )
+    )

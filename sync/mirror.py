@@ -1,0 +1,209 @@
+"""Telling channels the truth: pushes (our writes) and settles (reading what a channel did).
+
+- ``request_push`` marks every listing of the SKUs whose available may have changed; one push
+  job per store then writes the latest value of each marked listing (coalesced: however many
+  changes happened meanwhile, one write with the newest number).
+- A push never overwrites a change made on the channel in between: the connector writes with
+  compare-and-set (Shopify ``changeFromQuantity``) or re-reads first (WooCommerce). A listing that
+  moved under us is *settled*: its level is read, the difference is folded into the ledger as a
+  change made on that channel, and the new truth is pushed everywhere.
+- ``channel_quantity`` is what we believe the channel shows. Our own write sets it, so the
+  channel's notification of that write (``LevelObserved`` with the same number) is an echo and
+  creates no movement.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select, update
+
+from connectors import registry
+from connectors.base import LevelWrite, ListingRef
+from extensions import db
+from models import Installation, Listing, Movement, Sku, record_activity, utcnow
+from sync import ledger
+from sync.queue import jobs
+from sync.worker import job
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH = 100
+DEFAULT_SETTLE_SECONDS = 2.0
+
+
+class PushIncomplete(RuntimeError):
+    """Some listings could not be written; the job raises so the queue retries it."""
+
+
+def listing_ref(listing: Listing) -> ListingRef:
+    return ListingRef(
+        listing_id=listing.id,
+        external_id=listing.external_id,
+        product_ref=listing.product_ref,
+        level_ref=listing.level_ref,
+        details=dict(listing.details or {}),
+    )
+
+
+def channel_buffer(installation: Installation) -> int:
+    return int((installation.settings or {}).get("channel_buffer", 0) or 0)
+
+
+def location_of(installation: Installation) -> str | None:
+    return (installation.settings or {}).get("location_ref")
+
+
+def desired_quantity(session, listing: Listing, installation: Installation) -> int:
+    sku = session.get(Sku, listing.sku_id)
+    return max(0, ledger.available(session, sku) - channel_buffer(installation))
+
+
+# --------------------------------------------------------------------------- marking
+
+
+def request_push(session, sku_ids) -> set[int]:
+    """Mark the listings of ``sku_ids`` (and related bundles/components) for a push after commit."""
+    ids = ledger.related_skus(session, sku_ids)
+    if not ids:
+        return set()
+    installations = set(
+        session.scalars(
+            update(Listing)
+            .where(Listing.sku_id.in_(ids), Listing.status == Listing.LINKED)
+            .values(push_pending=True)
+            .returning(Listing.installation_id)
+        )
+    )
+    for installation_id in installations:
+        db.after_commit(lambda i=installation_id: enqueue_push(i))
+    return installations
+
+
+def enqueue_push(installation_id: int) -> None:
+    jobs.enqueue(push_installation, installation_id, job_id=f"push-{installation_id}")
+
+
+def schedule_settle(listing_id: int, seconds: float = DEFAULT_SETTLE_SECONDS) -> None:
+    """Read the listing's level a moment from now (late order webhooks get there first)."""
+    jobs.enqueue_in(seconds, settle_listing, listing_id, job_id=f"settle-{listing_id}")
+
+
+# --------------------------------------------------------------------------- push
+
+
+@job
+def push_installation(installation_id: int) -> int:
+    """Write the newest desired level of every marked listing of one store."""
+    session = db.session
+    installation = session.get(Installation, installation_id)
+    if installation is None or not installation.is_active:
+        return 0
+    connector = registry.storefront(installation.platform)
+    location = location_of(installation)
+    written = 0
+    while True:
+        rows = session.scalars(
+            select(Listing)
+            .where(
+                Listing.installation_id == installation_id,
+                Listing.push_pending.is_(True),
+                Listing.status == Listing.LINKED,
+            )
+            .order_by(Listing.id)
+            .limit(PUSH_BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            session.rollback()
+            return written
+        writes: list[LevelWrite] = []
+        by_id = {}
+        for row in rows:
+            desired = desired_quantity(session, row, installation)
+            if row.channel_quantity == desired:
+                row.push_pending = False
+                continue
+            writes.append(LevelWrite(listing_ref(row), desired, row.channel_quantity))
+            by_id[row.id] = (row, desired)
+        results = connector.write_levels(installation, writes, location) if writes else []
+        failed = []
+        for result in results:
+            row, desired = by_id[result.listing_id]
+            if result.written:
+                row.channel_quantity = desired
+                row.push_pending = False
+                row.last_pushed_at = utcnow()
+                written += 1
+            elif result.actual is not None:
+                # Changed on the channel since we last knew: settle first, then push again.
+                row.push_pending = False
+                db.after_commit(lambda i=row.id: schedule_settle(i))
+            else:
+                failed.append(f"{row.sku or row.external_id}: {result.error}")
+        session.commit()
+        if failed:
+            raise PushIncomplete(f"{installation.shop_domain}: " + "; ".join(failed[:5]))
+
+
+# --------------------------------------------------------------------------- settle
+
+
+@job
+def settle_listing(listing_id: int) -> int:
+    """Read one listing's level and fold any change made on the channel into the ledger."""
+    session = db.session
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.status != Listing.LINKED or listing.sku_id is None:
+        session.rollback()
+        return 0
+    installation = session.get(Installation, listing.installation_id)
+    if installation is None or not installation.is_active:
+        session.rollback()
+        return 0
+    # Lock order everywhere: SKUs (by id), then listings.
+    skus = ledger.lock_skus(session, [listing.sku_id])
+    listing = session.scalar(select(Listing).where(Listing.id == listing_id).with_for_update())
+    connector = registry.storefront(installation.platform)
+    levels = connector.read_levels(installation, [listing_ref(listing)], location_of(installation))
+    delta = fold(session, skus, installation, listing, levels.get(listing.id), Movement.ADJUSTMENT)
+    session.commit()
+    return delta
+
+
+def fold(session, skus, installation, listing: Listing, observed: int | None, kind: str) -> int:
+    """Take the channel's level as a change made there; the delta recorded (0 for none)."""
+    listing.last_observed_at = utcnow()
+    if observed is None:
+        return 0
+    expected = listing.channel_quantity
+    listing.channel_quantity = observed
+    if expected is None or observed == expected:
+        return 0
+    delta = observed - expected
+    sku = skus.get(listing.sku_id) or session.get(Sku, listing.sku_id)
+    if sku.is_bundle:
+        # A bundle's level is computed from its components: put ours back.
+        listing.push_pending = True
+        db.after_commit(lambda: enqueue_push(installation.id))
+        record_activity(
+            session,
+            installation,
+            "bundle",
+            f"{listing.title or listing.sku}: bundle stock is computed from its components; "
+            f"the {observed} set on the channel was replaced",
+        )
+        return 0
+    ledger.record(
+        session,
+        sku,
+        kind,
+        delta,
+        f"{kind}:{listing.id}:{uuid.uuid4().hex}",
+        installation_id=installation.id,
+        listing_id=listing.id,
+        note=f"{installation.name or installation.shop_domain}: {expected} → {observed}",
+    )
+    request_push(session, [sku.id])
+    return delta

@@ -1,0 +1,149 @@
+"""The scheduled reconcile: read every level on every channel, repair what webhooks missed.
+
+A level that differs from what we believe the channel shows is a change we never heard of (a
+lost webhook, another app's write): it is recorded as a ``reconcile`` movement and the new truth
+is pushed everywhere. The reconcile also repairs the channel's webhooks (re-creates missing
+Shopify subscriptions, re-enables WooCommerce webhooks disabled after failures).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+
+from connectors import registry
+from connectors.errors import ConnectorError
+from extensions import db
+from models import Installation, JobRun, Listing, Movement, record_activity, utcnow
+from sync import ledger, mirror
+from sync.queue import jobs
+from sync.worker import job
+
+log = logging.getLogger(__name__)
+
+PAGE = 250
+
+
+@job
+def reconcile_all() -> int:
+    """Queue a reconcile for every connected store."""
+    ids = list(
+        db.session.scalars(
+            select(Installation.id).where(Installation.status == Installation.ACTIVE)
+        )
+    )
+    for installation_id in ids:
+        jobs.enqueue(reconcile_installation, installation_id, job_id=f"reconcile-{installation_id}")
+    return len(ids)
+
+
+def start_reconcile(session, installation: Installation) -> JobRun:
+    run = JobRun(
+        installation_id=installation.id, kind="reconcile", status=JobRun.QUEUED, details={}
+    )
+    session.add(run)
+    session.flush()
+    db.after_commit(
+        lambda: jobs.enqueue(
+            reconcile_installation, installation.id, run.id, job_id=f"reconcile-run-{run.id}"
+        )
+    )
+    return run
+
+
+@job
+def reconcile_installation(installation_id: int, run_id: int | None = None) -> dict:
+    session = db.session
+    installation = session.get(Installation, installation_id)
+    if installation is None or not installation.is_active:
+        return {}
+    run = session.get(JobRun, run_id) if run_id else None
+    if run is None:
+        run = JobRun(installation_id=installation_id, kind="reconcile", details={})
+        session.add(run)
+    run.status, run.started_at, run.done = JobRun.RUNNING, utcnow(), 0
+    run.total = session.scalar(
+        select(func.count(Listing.id)).where(
+            Listing.installation_id == installation_id, Listing.status == Listing.LINKED
+        )
+    )
+    session.commit()
+    run_id = run.id
+    connector = registry.storefront(installation.platform)
+    location = mirror.location_of(installation)
+    report = {"listings": 0, "drifted": 0, "units": 0, "webhooks": {}}
+    try:
+        registration = connector.register_webhooks(installation)
+        report["webhooks"] = {"created": registration.created, "updated": registration.updated}
+        last_id = 0
+        while True:
+            page = session.scalars(
+                select(Listing)
+                .where(
+                    Listing.installation_id == installation_id,
+                    Listing.status == Listing.LINKED,
+                    Listing.id > last_id,
+                )
+                .order_by(Listing.id)
+                .limit(PAGE)
+            ).all()
+            if not page:
+                break
+            last_id = page[-1].id
+            levels = connector.read_levels(
+                installation, [mirror.listing_ref(r) for r in page], location
+            )
+            drifted = [
+                r
+                for r in page
+                if levels.get(r.id) is not None and levels[r.id] != r.channel_quantity
+            ]
+            session.rollback()
+            if drifted:
+                for units in _repair(
+                    session, connector, installation, [r.id for r in drifted], location
+                ):
+                    if units:
+                        report["drifted"] += 1
+                        report["units"] += abs(units)
+            report["listings"] += len(page)
+            run = session.get(JobRun, run_id)
+            run.done = report["listings"]
+            session.commit()
+    except ConnectorError as e:
+        session.rollback()
+        run = session.get(JobRun, run_id)
+        run.status, run.finished_at, run.message = JobRun.FAILED, utcnow(), str(e)[:500]
+        run.details = report
+        session.commit()
+        raise
+    run = session.get(JobRun, run_id)
+    run.status, run.finished_at, run.details = JobRun.DONE, utcnow(), report
+    run.message = (
+        f"{report['drifted']} listings drifted ({report['units']} units) and were repaired"
+    )
+    if report["drifted"] or report["webhooks"].get("created") or report["webhooks"].get("updated"):
+        record_activity(session, installation, "reconcile", run.message, **report)
+    session.commit()
+    mirror.enqueue_push(installation_id)
+    return report
+
+
+def _repair(session, connector, installation, listing_ids: list[int], location) -> list[int]:
+    """Re-read drifted listings under their locks; fold each difference as a reconcile."""
+    sku_ids = session.scalars(select(Listing.sku_id).where(Listing.id.in_(listing_ids))).all()
+    skus = ledger.lock_skus(session, [i for i in sku_ids if i])
+    rows = session.scalars(
+        select(Listing)
+        .where(Listing.id.in_(listing_ids), Listing.status == Listing.LINKED)
+        .order_by(Listing.id)
+        .with_for_update()
+    ).all()
+    levels = connector.read_levels(installation, [mirror.listing_ref(r) for r in rows], location)
+    units = [
+        mirror.fold(session, skus, installation, row, levels.get(row.id), Movement.RECONCILE)
+        for row in rows
+    ]
+    session.commit()
+    return units
