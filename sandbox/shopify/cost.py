@@ -9,7 +9,12 @@ The cost model is Shopify's documented one, simplified
   ``2 + size × cost of one node`` where the node cost is the larger of ``nodes`` and
   ``edges { node }``; ``size`` is ``first``/``last`` for the requested cost and the number of
   nodes actually returned for the actual cost;
-* a mutation root field costs 10; objects in its payload are free, connections in it are not.
+* a mutation root field costs 10; objects in its payload are free except the inventory objects
+  Shopify prices there (``PRICED_IN_PAYLOADS``: ``inventorySetQuantities`` selecting
+  ``changes { item location }`` costs 13, ``inventoryActivate`` 13, and a bulk variant update
+  selecting ``inventoryItem`` 11 in ``captures/2026-04/products``); connections are never free;
+* in the actual cost, an object that came back ``null`` costs nothing (a failed
+  ``inventorySetQuantities`` is charged 10 of its 13, as captured).
 
 Real Shopify prices large connections lower than this (captures show ``locations(first: 10)``
 at 6), so budgets computed here are conservative. The bucket holds 2,000 points and refills
@@ -41,6 +46,9 @@ from graphql.utilities import value_from_ast_untyped
 from .state import BUCKET_SIZE
 
 MUTATION_COST = 10
+PRICED_IN_PAYLOADS = frozenset(
+    {"InventoryAdjustmentGroup", "InventoryItem", "InventoryLevel", "Location"}
+)
 CONNECTION_BASE_COST = 2
 SINGLE_QUERY_MAX_COST = 1000
 
@@ -63,7 +71,9 @@ class CostCalculator:
             total = 0
             for key, node, field_type in self._fields(root, operation.selection_set):
                 child = _child(data, key)
-                total += MUTATION_COST + self._field_cost(node, field_type, child, free=True)
+                total += MUTATION_COST
+                if not (self.actual and isinstance(data, dict) and child is None):
+                    total += self._field_cost(node, field_type, child, free=True)
             return total
         return self._selection_cost(root, operation.selection_set, data, free=False)
 
@@ -113,6 +123,8 @@ class CostCalculator:
             return max(options, default=0)
         total = 0
         for key, node, field_type in self._fields(parent, selection_set):
+            if self.actual and isinstance(data, dict) and data.get(key) is None:
+                continue  # nothing came back here: nothing to pay for
             total += self._field_cost(node, field_type, _child(data, key), free)
         return total
 
@@ -125,7 +137,12 @@ class CostCalculator:
         if isinstance(data, list):  # a list of objects is priced as one object
             data = data[0] if data else None
         children = self._selection_cost(named, node.selection_set, data, free)
-        own = 0 if free or is_abstract_type(named) else 1
+        if is_abstract_type(named):
+            own = 0
+        elif free:
+            own = 1 if named.name in PRICED_IN_PAYLOADS else 0
+        else:
+            own = 1
         return own + children
 
     @staticmethod

@@ -33,7 +33,13 @@ from .variables import variable_errors
 SCHEMA_PATH = Path(__file__).with_name("admin-2026-04.graphql")
 
 # Modules whose import registers root fields; later work appends e.g. "resolvers_inventory".
-RESOLVER_MODULES = ("resolvers_shop", "resolvers_webhooks")
+RESOLVER_MODULES = (
+    "resolvers_shop",
+    "resolvers_webhooks",
+    "resolvers_catalog",
+    "resolvers_inventory",
+    "resolvers_products",
+)
 
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 

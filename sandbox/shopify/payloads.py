@@ -139,15 +139,24 @@ def customers_data_request(
 
 
 def inventory_levels_update(
-    inventory_item_id: int, location_id: int, available: int | None, updated_at: str | None = None
+    inventory_item_id: int,
+    location_id: int,
+    available: int | None,
+    updated_at: str | None = None,
+    *,
+    level_group_id: int | None = None,
 ) -> dict:
+    """``level_group_id``: the number in the level's GraphQL id (a per-location id on real
+    stores, see the InventoryLevel gids in ``captures/2026-04``); the documented sample payload
+    shows the location id there, which is the default."""
+    group = location_id if level_group_id is None else level_group_id
     return {
         "inventory_item_id": inventory_item_id,
         "location_id": location_id,
         "available": available,
         "updated_at": updated_at or _now(),
         "admin_graphql_api_id": (
-            f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={inventory_item_id}"
+            f"gid://shopify/InventoryLevel/{group}?inventory_item_id={inventory_item_id}"
         ),
     }
 

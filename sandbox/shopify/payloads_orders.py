@@ -127,17 +127,30 @@ def order(
     *,
     number: int = 1,
     email: str = "jon@example.com",
-    financial_status: str = "paid",
+    financial_status: str | None = None,
     cancelled_at: str | None = None,
     cancel_reason: str | None = None,
     customer_id: int = 115310627314723954,
     created_at: str | None = None,
+    gateway: str = "bogus",
+    refunds: list[dict] | None = None,
+    current_quantities: dict[int, int] | None = None,
 ) -> dict:
-    """An order as ``orders/create`` sends it; pass ``cancelled_at`` for ``orders/cancelled``."""
+    """An order as ``orders/create`` sends it; pass ``cancelled_at`` for ``orders/cancelled``.
+
+    ``financial_status`` defaults to "paid", or "voided" once cancelled. ``gateway`` is the
+    payment method's display name (``payment_gateway_names``); ``refunds`` are refund payloads
+    (``refund()``) and ``current_quantities`` what is left of each line id after them.
+    """
     currency = shop.currency
+    if financial_status is None:
+        financial_status = "voided" if cancelled_at else "paid"
     created = created_at or _now()
     subtotal = sum((Decimal(i.price) * i.quantity for i in line_items), Decimal("0"))
-    current = Decimal("0") if cancelled_at else subtotal
+    current = sum(
+        (Decimal(i.price) * _left(i, cancelled_at, current_quantities) for i in line_items),
+        Decimal("0"),
+    )
     zero = money_set(0, currency)
     return {
         "id": order_id,
@@ -173,7 +186,7 @@ def order(
         "duties_included": False,
         "email": email,
         "estimated_taxes": False,
-        "financial_status": "voided" if cancelled_at else financial_status,
+        "financial_status": financial_status,
         "fulfillment_status": None,
         "landing_site": None,
         "landing_site_ref": None,
@@ -190,7 +203,7 @@ def order(
         ),
         "original_total_additional_fees_set": None,
         "original_total_duties_set": None,
-        "payment_gateway_names": ["bogus"],
+        "payment_gateway_names": [gateway],
         "phone": None,
         "po_number": None,
         "presentment_currency": currency,
@@ -214,7 +227,9 @@ def order(
         "total_discounts_set": zero,
         "total_line_items_price": _amount(subtotal),
         "total_line_items_price_set": money_set(subtotal, currency),
-        "total_outstanding": "0.00" if financial_status == "paid" else _amount(subtotal),
+        "total_outstanding": (
+            _amount(current) if financial_status in ("pending", "authorized") else "0.00"
+        ),
         "total_price": _amount(subtotal),
         "total_price_set": money_set(subtotal, currency),
         "total_shipping_price_set": zero,
@@ -229,15 +244,27 @@ def order(
         "discount_applications": [],
         "fulfillments": [],
         "line_items": [
-            line_item(i, currency, current_quantity=0 if cancelled_at else None) for i in line_items
+            line_item(i, currency, current_quantity=_current(i, cancelled_at, current_quantities))
+            for i in line_items
         ],
         "payment_terms": None,
-        "refunds": [],
+        "refunds": list(refunds or []),
         "shipping_address": dict(_ADDRESS),
         "shipping_lines": [],
         "returns": [],
         "line_item_groups": [],
     }
+
+
+def _current(item: LineItemSpec, cancelled_at, current_quantities) -> int | None:
+    if current_quantities is not None and item.id in current_quantities:
+        return current_quantities[item.id]
+    return 0 if cancelled_at else None
+
+
+def _left(item: LineItemSpec, cancelled_at, current_quantities) -> int:
+    current = _current(item, cancelled_at, current_quantities)
+    return item.quantity if current is None else current
 
 
 @dataclass
@@ -259,8 +286,10 @@ def refund(
     *,
     note: str = "",
     user_id: int = 548380009,
+    gateway: str = "bogus",
+    paid: bool = True,
 ) -> dict:
-    """A refund as ``refunds/create`` sends it."""
+    """A refund as ``refunds/create`` sends it; an unpaid order's refund moves no money."""
     currency = shop.currency
     now = _now()
     total = sum((Decimal(r.line_item.price) * r.quantity for r in lines), Decimal("0"))
@@ -300,12 +329,14 @@ def refund(
         "admin_graphql_api_id": gid("Refund", refund_id),
         "order_adjustments": [],
         "refund_line_items": refund_lines,
-        "transactions": [
+        "transactions": []
+        if not paid
+        else [
             {
                 "id": transaction_id,
                 "order_id": order_id,
                 "kind": "refund",
-                "gateway": "bogus",
+                "gateway": gateway,
                 "status": "success",
                 "message": None,
                 "created_at": now,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ class RequestContext:
     shop: Shop
     access_token: str
     api_version: str
+    # Webhooks a mutation triggered, as (topic, payload): sent once the sandbox lock is released.
+    events: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def scopes(self) -> list[str]:

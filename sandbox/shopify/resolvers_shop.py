@@ -6,7 +6,7 @@ Only the fields below are modelled; anything else on these objects raises Sandbo
 from __future__ import annotations
 
 from .registry import REGISTRY, RequestContext, SandboxUnimplemented
-from .state import PLAN_DISPLAY, gid, iso, parse_gid
+from .state import GID_RE, PLAN_DISPLAY, gid, iso
 
 
 def shop_object(ctx: RequestContext) -> dict:
@@ -45,14 +45,15 @@ def resolve_current_app_installation(ctx: RequestContext, info) -> dict:
 
 
 def _lookup(ctx: RequestContext, global_id: str) -> dict | None:
-    parsed = parse_gid(global_id)
-    if parsed is None:
+    match = GID_RE.match(global_id or "")
+    if match is None:
         return None
-    resource, legacy_id = parsed
+    resource, legacy_id, query = match.groups()
     finder = REGISTRY.nodes.get(resource)
     if finder is None:
         raise SandboxUnimplemented(f"node(id:) for {resource} ids")
-    return finder(ctx, legacy_id)
+    # InventoryLevel ids carry their item: ``…/InventoryLevel/143273001266?inventory_item_id=5``.
+    return finder(ctx, legacy_id + (query or ""))
 
 
 @REGISTRY.query("node")

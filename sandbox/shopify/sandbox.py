@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 import time
@@ -10,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import payloads
+from .admin_catalog import CatalogAdmin
+from .admin_orders import OrdersAdmin, OutOfStock
+from .catalog import Location, Publication
 from .cost import LeakyBucket
 from .server import create_app
 from .state import (
@@ -22,7 +26,9 @@ from .state import (
     Shop,
     topic_enum,
 )
-from .webhooks import Delivery, build_headers, encode_body, post
+from .webhooks import Delivery, DropRules, WebhookEvent, build_headers, encode_body, post
+
+__all__ = ["Fault", "Faults", "OutOfStock", "ShopifySandbox"]
 
 
 @dataclass
@@ -67,12 +73,16 @@ class Faults:
         self._release.set()
 
 
-class ShopifySandbox:
+class ShopifySandbox(CatalogAdmin, OrdersAdmin):
     """A loopback stand-in for Shopify: OAuth, Admin GraphQL 2026-04, signed webhooks.
 
     ``plan`` sets the GraphQL restore rate (standard 100, advanced 200, plus 1000,
     enterprise 2000 points/second; the bucket holds 2000). ``clock`` (seconds, monotonic)
-    drives the bucket and code expiry; pass a fake one to control time in tests.
+    drives the bucket and code expiry; pass a fake one to control time in tests. ``seed``
+    fixes the order of shuffled webhook deliveries (``webhook_order="shuffle"``).
+
+    The store admin's and shoppers' side (catalogue, stock edits, orders) is in
+    ``admin_catalog.CatalogAdmin`` and ``admin_orders.OrdersAdmin``.
     """
 
     def __init__(
@@ -82,6 +92,7 @@ class ShopifySandbox:
         plan: str = "standard",
         *,
         clock: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
     ):
         if plan not in RESTORE_RATES:
             raise ValueError(f"plan must be one of {sorted(RESTORE_RATES)}")
@@ -99,6 +110,9 @@ class ShopifySandbox:
         self.unexpected_requests: list[ReceivedRequest] = []
         self.internal_errors: list[str] = []
         self.deliveries: list[Delivery] = []
+        self.webhook_log: list[WebhookEvent] = []  # every event, sent or dropped, in order
+        self.drops = DropRules()
+        self.random = random.Random(seed)
         self.callback_routes: dict[str, str] = {}
         self.faults = Faults()
         self._buckets: dict[str, LeakyBucket] = {}
@@ -131,6 +145,12 @@ class ShopifySandbox:
                 plan=plan,
                 primary_location_id=self.ids.next(),
             )
+            # Every store starts with one location ("Shop location", as captured) and the
+            # Online Store sales channel's publication.
+            shop.catalog.locations.append(
+                Location(shop.primary_location_id, "Shop location", self.ids.next())
+            )
+            shop.catalog.publications.append(Publication(self.ids.next(), "Online Store"))
             self.shops[domain] = shop
         return shop
 
@@ -225,9 +245,13 @@ class ShopifySandbox:
         return self._deliver(shop, topic, payload, subscribers, event_id, api_version)
 
     def _deliver(self, shop, topic, payload, subscribers, event_id, api_version=API_VERSION):
-        event_id = event_id or str(uuid.uuid4())
-        deliveries = []
+        event = WebhookEvent(topic, shop.myshopify_domain, event_id or str(uuid.uuid4()), payload)
+        with self.lock:
+            self.webhook_log.append(event)
         for sub in subscribers:
+            if self.drops.take(topic):
+                event.dropped.append(sub.uri)
+                continue
             body_payload = payload
             if sub.include_fields:
                 body_payload = {k: v for k, v in payload.items() if k in sub.include_fields}
@@ -238,10 +262,43 @@ class ShopifySandbox:
                 body=body,
                 secret=self.api_secret,
                 api_version=api_version,
-                event_id=event_id,
+                event_id=event.event_id,
             )
-            deliveries.append(self._post(sub.uri, headers, body))
-        return deliveries
+            event.deliveries.append(self._post(sub.uri, headers, body))
+        return list(event.deliveries)
+
+    def drop_webhooks(self, topic: str | None = None, count: int | None = None) -> None:
+        """Lose the next ``count`` deliveries of ``topic`` (None: any; all until cleared).
+
+        Lost deliveries are not sent but stay visible in ``webhook_log`` (``dropped``), so a
+        test can assert that the reconcile job repaired exactly what was lost.
+        """
+        self.drops.add(topic, count)
+
+    def keep_webhooks(self) -> None:
+        """Stop dropping deliveries."""
+        self.drops.clear()
+
+    def send_events(
+        self, shop: Shop, events: list[tuple[str, dict]], *, order: str = "emitted"
+    ) -> list[Delivery]:
+        """Deliver ``(topic, payload)`` events; call without holding ``self.lock``.
+
+        ``order="shuffle"``: Shopify does not guarantee the order webhooks arrive in.
+        """
+        if order not in ("emitted", "shuffle"):
+            raise ValueError("webhook order must be 'emitted' or 'shuffle'")
+        events = list(events)
+        if order == "shuffle":
+            with self.lock:
+                self.random.shuffle(events)
+        sent: list[Delivery] = []
+        for topic, payload in events:
+            enum = topic_enum(topic)
+            with self.lock:
+                subscribers = [s for s in shop.webhook_subscriptions if s.topic == enum]
+            sent += self._deliver(shop, topic, payload, subscribers, None)
+        return sent
 
     def send_signed(
         self,

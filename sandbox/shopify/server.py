@@ -147,6 +147,10 @@ def create_app(sb: ShopifySandbox) -> Flask:
         # Each request sees one consistent store: resolvers run under the sandbox lock.
         with sb.lock:
             result = run_graphql(ctx, sb.bucket(g.shop), query, variables, operation_name)
+        # Webhooks go out after the lock is released (an app that calls back from its webhook
+        # handler must not deadlock us) and before this answer, so they may beat it, as on
+        # Shopify where delivery is asynchronous.
+        sb.send_events(g.shop, ctx.events)
         # Shopify serves the version it actually used in this header (we only speak 2026-04).
         return _json(result, 200, {"X-Shopify-API-Version": API_VERSION})
 

@@ -10,7 +10,10 @@ import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
 
 API_VERSION = "2026-04"
 
@@ -29,6 +32,12 @@ PLAN_DISPLAY = {
 
 SHOP_DOMAIN_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/([^/?#]+)(\?.*)?$")
+
+
+def _new_catalog() -> Catalog:
+    from .catalog import Catalog  # catalog.py imports this module
+
+    return Catalog()
 
 
 def utcnow() -> dt.datetime:
@@ -120,6 +129,7 @@ class Shop:
     revoked_tokens: set[str] = field(default_factory=set)
     token_scopes: dict[str, list[str]] = field(default_factory=dict)
     webhook_subscriptions: list[WebhookSubscription] = field(default_factory=list)
+    catalog: Catalog = field(default_factory=_new_catalog)
 
     @property
     def domain(self) -> str:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -122,3 +123,51 @@ def post(url: str, target: str, headers: dict[str, str], body: bytes) -> Deliver
         target,
         response.content,
     )
+
+
+@dataclass
+class WebhookEvent:
+    """One event Shopify would send a webhook for, and what became of each subscriber's copy.
+
+    ``deliveries`` were POSTed (whatever the answer); ``dropped`` lists the subscription
+    addresses whose copy was lost on purpose (``ShopifySandbox.drop_webhooks``), never sent.
+    """
+
+    topic: str
+    shop_domain: str
+    event_id: str
+    payload: dict
+    deliveries: list[Delivery] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DropRule:
+    topic: str | None  # None: any topic
+    remaining: int | None  # None: every matching delivery until cleared
+
+
+class DropRules:
+    """Deliveries to lose on purpose, so tests can exercise the reconcile job."""
+
+    def __init__(self) -> None:
+        self._rules: list[DropRule] = []
+        self._lock = threading.Lock()
+
+    def add(self, topic: str | None, count: int | None) -> None:
+        with self._lock:
+            self._rules.append(DropRule(topic, count))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, topic: str) -> bool:
+        """Whether the next delivery of ``topic`` is to be lost (and count it)."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.topic in (None, topic) and (rule.remaining is None or rule.remaining > 0):
+                    if rule.remaining is not None:
+                        rule.remaining -= 1
+                    return True
+        return False

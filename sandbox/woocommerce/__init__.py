@@ -68,6 +68,9 @@ class WooSandbox:
         self.dispatcher = WebhookDispatcher(self.store, self._payload_for, lambda: self.home)
         self.store.on_commit = self.dispatcher.on_commit
         self.wcauth = WcAuth(self)
+        # public origin → loopback URL for callbacks and deliveries (see route_callbacks)
+        self.callback_routes: dict[str, str] = {}
+        self.dispatcher.routes = self.callback_routes
         self.ca_bundle = ca_bundle
         self.requests_log: list[dict] = []
         self.fault_hang_seconds = 30.0
@@ -143,6 +146,24 @@ class WooSandbox:
         self.release.set()
 
     # ------------------------------------------------------------------ webhooks
+
+    def redeliver(self, delivery: Delivery) -> int | None:
+        """Send a past delivery again, byte for byte (a test's duplicate); the status answered."""
+        from .outbound import post
+
+        outcome = post(
+            delivery.url,
+            delivery.headers,
+            delivery.body,
+            timeout=10,
+            ca_bundle=self.ca_bundle,
+            routes=self.callback_routes,
+        )
+        return outcome.status
+
+    def route_callbacks(self, public_origin: str, loopback_url: str) -> None:
+        """Send what WooCommerce addresses to ``https://app.example`` to a loopback server."""
+        self.callback_routes[public_origin.rstrip("/")] = loopback_url.rstrip("/")
 
     def wait_for_deliveries(self, timeout: float = 5) -> list[Delivery]:
         """Block until every queued webhook delivery was attempted."""

@@ -31,6 +31,14 @@ def host_header(url: str) -> str:
     return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
+def reroute(url: str, routes: dict[str, str] | None) -> str:
+    """``https://app.example/x`` → ``https://127.0.0.1:PORT/x`` when that origin is routed."""
+    for origin, loopback in (routes or {}).items():
+        if url == origin or url.startswith(origin + "/") or url.startswith(origin + "?"):
+            return loopback + url[len(origin) :]
+    return url
+
+
 def post(
     url: str,
     headers: list[tuple[str, str]],
@@ -38,9 +46,14 @@ def post(
     *,
     timeout: float,
     ca_bundle: str | None = None,
+    routes: dict[str, str] | None = None,
 ) -> Outcome:
-    """POST ``body`` with exactly ``headers`` (in order); never raises for transport errors."""
-    parts = urlsplit(url)
+    """POST ``body`` with exactly ``headers`` (in order); never raises for transport errors.
+
+    ``routes`` sends what is addressed to a public origin to a loopback server instead (the
+    Host header keeps the public name), so tests can use a real-looking app address.
+    """
+    parts = urlsplit(reroute(url, routes))
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

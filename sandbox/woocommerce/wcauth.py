@@ -214,7 +214,14 @@ class WcAuth:
             ("Connection", "close"),
             ("Content-Length", str(len(body))),
         ]
-        outcome = outbound.post(url, headers, body, timeout=60, ca_bundle=self.sb.ca_bundle)
+        outcome = outbound.post(
+            url,
+            headers,
+            body,
+            timeout=60,
+            ca_bundle=self.sb.ca_bundle,
+            routes=self.sb.callback_routes,
+        )
         self.callbacks.append(
             Delivery("wc-auth", 0, None, url, headers, body, outcome.status, outcome.error)
         )

@@ -163,6 +163,7 @@ class WebhookDispatcher:
         self.deliveries: list[Delivery] = []
         self.ca_bundle: str | None = None
         self.timeout = 60.0  # WooCommerce uses MINUTE_IN_SECONDS
+        self.routes: dict[str, str] = {}  # set by WooSandbox (route_callbacks)
         self._next_id = 0
         self._salt = secrets.token_bytes(32)  # wp_salt('auth')
         self._queue: queue.Queue = queue.Queue()
@@ -214,7 +215,12 @@ class WebhookDispatcher:
             ("Content-Type", "application/x-www-form-urlencoded"),
         ]
         outcome = outbound.post(
-            wh.delivery_url, headers, body, timeout=self.timeout, ca_bundle=self.ca_bundle
+            wh.delivery_url,
+            headers,
+            body,
+            timeout=self.timeout,
+            ca_bundle=self.ca_bundle,
+            routes=self.routes,
         )
         self.deliveries.append(
             Delivery(
@@ -299,7 +305,9 @@ class WebhookDispatcher:
             ("Connection", "close"),
             ("Content-Length", str(len(body))),
         ]
-        outcome = outbound.post(url, headers, body, timeout=self.timeout, ca_bundle=self.ca_bundle)
+        outcome = outbound.post(
+            url, headers, body, timeout=self.timeout, ca_bundle=self.ca_bundle, routes=self.routes
+        )
         with self.store.lock:
             self.deliveries.append(
                 Delivery(

@@ -343,8 +343,8 @@ def test_unmodelled_field_fails_loudly(sb, shopify_app):
     assert "Shop.billingAddress" in error["message"]
     assert error["extensions"]["code"] == "SANDBOX_UNIMPLEMENTED"
     assert body["data"] is None
-    unregistered = gql(token, "{ locations(first: 1) { nodes { id } } }")
-    assert "QueryRoot.locations" in unregistered["errors"][0]["message"]
+    unregistered = gql(token, "{ customers(first: 1) { nodes { id } } }")
+    assert "QueryRoot.customers" in unregistered["errors"][0]["message"]
 
 
 def test_bad_token_is_401(sb, shopify_app):
