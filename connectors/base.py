@@ -266,3 +266,6 @@ class StorefrontConnector(Protocol):
         self, installation: Installation, writes: list[LevelWrite], location_ref: str
     ) -> list[LevelWriteResult]:
         """Set levels without overwriting a change made on the channel meanwhile."""
+
+    def read_order(self, installation: Installation, order_ref: str) -> OrderStockSnapshot | None:
+        """The order's stock state now, for channels that report orders as snapshots."""

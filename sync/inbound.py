@@ -8,6 +8,7 @@ only apply when newer, and level reports are settled against what we believe the
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,6 +28,7 @@ from models import ChannelOrderLine, Installation, Listing, Movement
 from sync import ledger, mirror
 from sync.dispatch import handle
 from sync.queue import jobs
+from sync.worker import job
 
 log = logging.getLogger(__name__)
 
@@ -150,14 +152,33 @@ def _order_line_state(session, installation_id, order_ref, line_ref) -> ChannelO
 
 @handle.register
 def _order_snapshot(event: OrderStockSnapshot, session, installation, delivery):
-    """Apply the difference between what each line holds reduced now and what we applied."""
+    if apply_snapshot(session, installation, event):
+        # Two states of the order carry the same (one-second) modification time: ask the
+        # channel which one is current rather than guess.
+        db.after_commit(
+            lambda: jobs.enqueue(
+                reread_order,
+                installation.id,
+                event.order_ref,
+                job_id=f"reread-{installation.id}-{event.order_ref}",
+            )
+        )
+
+
+def apply_snapshot(session, installation, event: OrderStockSnapshot) -> bool:
+    """Apply the difference between what each line holds reduced now and what we applied.
+
+    Returns True when a line's state is ambiguous (same version, different units).
+    """
     pairs, skus = _linked(session, installation, event.lines)
-    moved = set()
+    moved, ambiguous = set(), False
     base = f"{_prefix(installation)}:order:{event.order_ref}"
     for line, listing in pairs:
         state = _order_line_state(session, installation.id, event.order_ref, line.line_ref)
         if state.version and event.version <= state.version:
-            continue  # an older (or the same) snapshot delivered late: nothing new
+            # Older or same version: nothing new, unless the same second holds another state.
+            ambiguous |= event.version == state.version and line.quantity != state.reduced
+            continue
         change = line.quantity - state.reduced
         state.version = event.version
         state.reduced = line.quantity
@@ -182,6 +203,31 @@ def _order_snapshot(event: OrderStockSnapshot, session, installation, delivery):
                 listing.channel_quantity -= change
             moved.add(sku.id)
     mirror.request_push(session, moved)
+    return ambiguous
+
+
+@job
+def reread_order(installation_id: int, order_ref: str) -> None:
+    """Read an order's current stock state from the channel and apply it as the newest."""
+    from connectors import registry
+
+    session = db.session
+    installation = session.get(Installation, installation_id)
+    if installation is None or not installation.is_active:
+        return
+    snapshot = registry.storefront(installation.platform).read_order(installation, order_ref)
+    if snapshot is None:
+        return
+    # Newer than any snapshot stamped with the same second ("~" sorts after the digits).
+    stamped = OrderStockSnapshot(
+        order_ref=snapshot.order_ref,
+        version=f"{snapshot.version}~{time.time():.6f}",
+        lines=snapshot.lines,
+        status=snapshot.status,
+        gateway=snapshot.gateway,
+    )
+    apply_snapshot(session, installation, stamped)
+    session.commit()
 
 
 @handle.register

@@ -40,3 +40,6 @@ class ShopifyConnector:
 
     def write_levels(self, installation, writes, location_ref):
         return inventory.write_levels(installation, writes, location_ref)
+
+    def read_order(self, installation, order_ref):
+        return None  # Shopify reports orders as deltas (sold / restocked lines)

@@ -179,3 +179,14 @@ def write_levels(
                 error = answered.get(w.listing.level_ref, "no answer for this item")
                 results.append(LevelWriteResult(w.listing.listing_id, error is None, error=error))
     return results
+
+
+def read_order(installation, order_ref: str):
+    """https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-an-order"""
+    from connectors.woocommerce.events import order_changed
+
+    try:
+        order, _ = client_for(installation).get(f"orders/{int(order_ref)}")
+    except NotFound:
+        return None
+    return order_changed(order)[0]

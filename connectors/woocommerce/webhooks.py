@@ -92,8 +92,12 @@ def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledg
     if not isinstance(payload, dict) or not isinstance(payload.get("id"), int):
         raise WebhookRejected(400, "body is not a WooCommerce resource")
     # The delivery id changes on every send, so it can't dedupe: the resource's state can.
+    # The modified time has one-second precision and two states of an order often share a
+    # second (created, then cancelled): the body's digest tells them apart, while a
+    # re-delivery of the same state carries the same bytes.
     modified = payload.get("date_modified_gmt") or payload.get("date_created_gmt") or ""
-    dedupe = f"{installation_id}:{topic}:{payload['id']}:{modified}"
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    dedupe = f"{installation_id}:{topic}:{payload['id']}:{modified}:{digest}"
     headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-wc-webhook-")}
     headers.pop("X-Wc-Webhook-Signature", None)
     headers.pop("X-WC-Webhook-Signature", None)

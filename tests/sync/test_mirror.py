@@ -1,0 +1,101 @@
+"""One stock truth across a Shopify and a WooCommerce store, end to end through real HTTP,
+PostgreSQL, Redis and RQ worker processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import Movement
+from tests.sync.harness import SHOP, listing_status
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def test_import_links_by_sku_and_the_first_store_seeds_the_pool(stores):
+    # Shopify came first: its numbers are the truth; WooCommerce was told them.
+    stores.converge({"TEE-M": 10, "TEE-L": 5, "MUG": 3})
+    assert set(listing_status(stores.app, stores.woo_id).values()) == {"linked"}
+    initial = stores.movements(Movement.INITIAL)
+    assert sorted(m.on_hand_delta for m in initial) == [3, 5, 10]
+
+
+def test_order_on_shopify_lowers_woocommerce(stores):
+    stores.shopify.place_order(
+        SHOP, [{"variant_id": stores.shopify_variants["TEE-M"]["id"], "quantity": 2}]
+    )
+    stores.converge({"TEE-M": 8, "TEE-L": 5, "MUG": 3})
+    [sale] = stores.movements(Movement.SALE)
+    assert sale.on_hand_delta == -2 and sale.installation_id == stores.shopify_id
+
+
+def test_order_on_woocommerce_lowers_shopify(stores):
+    stores.woo.place_order(
+        line_items=[{"product_id": stores.woo_products["MUG"]["id"], "quantity": 2}]
+    )
+    stores.converge({"TEE-M": 10, "TEE-L": 5, "MUG": 1})
+    [sale] = stores.movements(Movement.SALE)
+    assert sale.on_hand_delta == -2 and sale.installation_id == stores.woo_id
+
+
+def test_cancellations_restore_on_both_channels(stores):
+    order = stores.shopify.place_order(
+        SHOP, [{"variant_id": stores.shopify_variants["TEE-L"]["id"], "quantity": 3}]
+    )
+    woo_order = stores.woo.place_order(
+        line_items=[{"product_id": stores.woo_products["TEE-L"]["id"], "quantity": 1}]
+    )
+    stores.converge({"TEE-L": 1, "TEE-M": 10, "MUG": 3})
+    stores.shopify.cancel_order(SHOP, order["id"], restock=True)
+    stores.woo.set_order_status(woo_order["id"], "cancelled")
+    stores.converge({"TEE-L": 5, "TEE-M": 10, "MUG": 3})
+    assert sum(m.on_hand_delta for m in stores.movements(Movement.RESTOCK)) == 4
+
+
+def test_manual_edits_on_either_channel_propagate(stores):
+    stores.shopify.set_available(
+        SHOP, stores.shopify_variants["MUG"]["inventory_item_id"], None, 12
+    )
+    stores.converge({"MUG": 12, "TEE-M": 10, "TEE-L": 5})
+    stores.woo.set_stock(stores.woo_products["TEE-M"]["id"], 4)
+    stores.converge({"MUG": 12, "TEE-M": 4, "TEE-L": 5})
+    adjustments = {
+        (m.installation_id, m.on_hand_delta) for m in stores.movements(Movement.ADJUSTMENT)
+    }
+    assert adjustments == {(stores.shopify_id, 9), (stores.woo_id, -6)}
+
+
+def test_our_own_writes_never_come_back_as_movements(stores):
+    stores.shopify.place_order(
+        SHOP, [{"variant_id": stores.shopify_variants["TEE-M"]["id"], "quantity": 1}]
+    )
+    stores.woo.place_order(
+        line_items=[{"product_id": stores.woo_products["TEE-M"]["id"], "quantity": 1}]
+    )
+    stores.converge({"TEE-M": 8, "TEE-L": 5, "MUG": 3})
+    stores.idle()
+    kinds = [m.kind for m in stores.movements() if m.kind != Movement.INITIAL]
+    # Our pushes produced inventory_levels/update and product.updated echoes: none of them moved stock.
+    assert kinds == [Movement.SALE, Movement.SALE]
+
+
+def test_duplicate_and_out_of_order_deliveries_change_nothing(stores):
+    variant = stores.shopify_variants["TEE-M"]["id"]
+    order = stores.shopify.place_order(
+        SHOP, [{"variant_id": variant, "quantity": 2}], webhook_order="shuffle"
+    )
+    stores.converge({"TEE-M": 8, "TEE-L": 5, "MUG": 3})
+    for delivery in list(stores.shopify.deliveries):
+        stores.shopify.redeliver(delivery)  # Shopify retries: same event ids
+    # A WooCommerce order's snapshots delivered again, the older after the newer.
+    woo_order = stores.woo.place_order(
+        line_items=[{"product_id": stores.woo_products["TEE-M"]["id"], "quantity": 1}]
+    )
+    stores.converge({"TEE-M": 7, "TEE-L": 5, "MUG": 3})
+    stores.woo.set_order_status(woo_order["id"], "cancelled")
+    stores.converge({"TEE-M": 8, "TEE-L": 5, "MUG": 3})
+    # Now the creation snapshot (5 units... reduced 1) arrives again, after the cancellation.
+    for delivery in [d for d in stores.woo.deliveries if d.topic == "order.created"]:
+        assert stores.woo.redeliver(delivery) == 200
+    stores.idle()
+    stores.converge({"TEE-M": 8, "TEE-L": 5, "MUG": 3})
+    assert order["id"]
