@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy import create_engine, event
@@ -86,7 +87,12 @@ def make_engine(url: str, **kwargs) -> Engine:
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     for fn in session.info.pop("after_commit", []):
-        fn()
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the commit stands; say so loudly and go on
+            # What these enqueue is recoverable from committed state (push_pending flags, pending
+            # inbox rows) by the sweepers; an exception here would wedge the session instead.
+            logging.getLogger(__name__).exception("after-commit action failed")
 
 
 @event.listens_for(Session, "after_rollback")

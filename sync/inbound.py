@@ -58,6 +58,16 @@ def _linked(session, installation, lines: tuple[StockLine, ...]):
         if listing is not None and listing.status == Listing.LINKED and listing.sku_id:
             pairs.append((line, listing))
     skus = ledger.lock_skus(session, {listing.sku_id for _, listing in pairs})
+    # Then the listings (lock order: SKUs, then listings), re-read: a push may have written
+    # their channel_quantity since we looked them up, and we are about to move it.
+    if pairs:
+        session.scalars(
+            select(Listing)
+            .where(Listing.id.in_(sorted({listing.id for _, listing in pairs})))
+            .order_by(Listing.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
     return pairs, skus
 
 

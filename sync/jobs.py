@@ -38,6 +38,6 @@ def sweep_inbox(older_than_seconds: float | None = None) -> int:
     return len(ids)
 
 
-def enqueue_delivery(delivery_id: int) -> None:
-    # One job id per delivery: a re-enqueue while the first copy waits is coalesced.
-    jobs.enqueue(process_delivery, delivery_id, job_id=f"delivery-{delivery_id}")
+def enqueue_delivery(delivery_id: int, *, fresh: bool = False) -> None:
+    # One job id per delivery: a re-enqueue (sweeper) while the first copy waits is coalesced.
+    jobs.enqueue(process_delivery, delivery_id, job_id=f"delivery-{delivery_id}", fresh=fresh)

@@ -85,9 +85,35 @@ def enqueue_push(installation_id: int) -> None:
     jobs.enqueue(push_installation, installation_id, job_id=f"push-{installation_id}")
 
 
-def schedule_settle(listing_id: int, seconds: float = DEFAULT_SETTLE_SECONDS) -> None:
+def schedule_settle(
+    listing_id: int, seconds: float = DEFAULT_SETTLE_SECONDS, waited: float = 0.0
+) -> None:
     """Read the listing's level a moment from now (late order webhooks get there first)."""
-    jobs.enqueue_in(seconds, settle_listing, listing_id, job_id=f"settle-{listing_id}")
+    jobs.enqueue_in(
+        seconds, settle_listing, listing_id, waited + seconds, job_id=f"settle-{listing_id}"
+    )
+
+
+# A settle waits while the store's received webhooks are still being processed (an order among
+# them would otherwise be counted twice: once as a change on the channel, once as a sale), but
+# not forever.
+SETTLE_PATIENCE = 30.0
+
+
+def _inbox_busy(session, installation_id: int) -> bool:
+    from models import WebhookDelivery
+
+    return (
+        session.scalar(
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.installation_id == installation_id,
+                WebhookDelivery.status == WebhookDelivery.PENDING,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 # --------------------------------------------------------------------------- push
@@ -151,7 +177,7 @@ def push_installation(installation_id: int) -> int:
 
 
 @job
-def settle_listing(listing_id: int) -> int:
+def settle_listing(listing_id: int, waited: float = 0.0) -> int:
     """Read one listing's level and fold any change made on the channel into the ledger."""
     session = db.session
     listing = session.get(Listing, listing_id)
@@ -162,14 +188,55 @@ def settle_listing(listing_id: int) -> int:
     if installation is None or not installation.is_active:
         session.rollback()
         return 0
+    if waited < SETTLE_PATIENCE and _inbox_busy(session, installation.id):
+        session.rollback()
+        schedule_settle(listing_id, 0.5, waited)
+        return 0
     # Lock order everywhere: SKUs (by id), then listings.
     skus = ledger.lock_skus(session, [listing.sku_id])
     listing = session.scalar(select(Listing).where(Listing.id == listing_id).with_for_update())
     connector = registry.storefront(installation.platform)
     levels = connector.read_levels(installation, [listing_ref(listing)], location_of(installation))
-    delta = fold(session, skus, installation, listing, levels.get(listing.id), Movement.ADJUSTMENT)
+    observed = levels.get(listing.id)
+    if not _confirmed(listing, observed):
+        # First sighting of a difference: look again in a moment. An order whose webhook is
+        # still on its way would explain it by then (and must not be counted twice).
+        again = _settle_seconds(installation)
+        session.commit()
+        schedule_settle(listing_id, again, waited)
+        return 0
+    delta = fold(session, skus, installation, listing, observed, Movement.ADJUSTMENT)
     session.commit()
     return delta
+
+
+def _settle_seconds(installation) -> float:
+    from models import StockPool
+
+    pool = db.session.get(StockPool, installation.pool_id) if installation.pool_id else None
+    return (
+        float(pool.setting("settle_seconds", DEFAULT_SETTLE_SECONDS))
+        if pool
+        else DEFAULT_SETTLE_SECONDS
+    )
+
+
+def _confirmed(listing: Listing, observed: int | None) -> bool:
+    """True when ``observed`` matches what we expect, or the same difference was seen before."""
+    details = dict(listing.details or {})
+    expected = listing.channel_quantity
+    if observed is None or expected is None or observed == expected:
+        if details.pop("suspect", None) is not None:
+            listing.details = details
+        return True
+    seen = details.get("suspect")
+    if seen == [observed, expected]:
+        details.pop("suspect")
+        listing.details = details
+        return True
+    details["suspect"] = [observed, expected]
+    listing.details = details
+    return False
 
 
 def fold(session, skus, installation, listing: Listing, observed: int | None, kind: str) -> int:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -27,9 +29,29 @@ class RQBackend:
         self.redis = Redis.from_url(redis_url)
         self.queue = Queue(queue_name, connection=self.redis)
 
-    def enqueue(self, func: Callable, *args, job_id: str | None = None) -> None:
+    def _coalesce(self, job_id: str | None) -> tuple[bool, str | None]:
+        """(skip, id to use): a job waiting under ``job_id`` absorbs this one; a job running
+        under it must not be overwritten, so the new one gets its own id."""
+        if job_id is None:
+            return False, None
+        status, origin = self.redis.hmget(f"rq:job:{job_id}", "status", "origin")
+        if origin is not None and origin.decode() != self.queue.name:
+            return False, job_id  # a leftover of another queue: ours replaces it
+        if status in (b"queued", b"scheduled", b"deferred"):
+            return True, job_id
+        if status == b"started":
+            return False, f"{job_id}-{uuid.uuid4().hex[:8]}"
+        return False, job_id
+
+    def enqueue(
+        self, func: Callable, *args, job_id: str | None = None, fresh: bool = False
+    ) -> None:
         from rq import Queue, Retry
 
+        if not fresh:
+            skip, job_id = self._coalesce(job_id)
+            if skip:
+                return
         data = Queue.prepare_data(
             func,
             args,
@@ -50,6 +72,9 @@ class RQBackend:
 
         from rq import Retry
 
+        skip, job_id = self._coalesce(job_id)
+        if skip:
+            return
         self.queue.enqueue_in(
             dt.timedelta(seconds=seconds),
             func,
@@ -62,13 +87,14 @@ class RQBackend:
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once nothing is queued, scheduled or running (for tests and the CLI)."""
-        from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+        from rq import Worker
+        from rq.registry import ScheduledJobRegistry
 
-        started = StartedJobRegistry(queue=self.queue)
         scheduled = ScheduledJobRegistry(queue=self.queue)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.queue.count == 0 and started.count == 0 and scheduled.count == 0:
+            busy = any(w.get_state() == "busy" for w in Worker.all(queue=self.queue))
+            if self.queue.count == 0 and scheduled.count == 0 and not busy:
                 return True
             time.sleep(0.05)
         return False
@@ -89,7 +115,14 @@ class InProcessBackend:
         self._thread = threading.Thread(target=self._run, name="stockguard-jobs", daemon=True)
         self._thread.start()
 
-    def enqueue(self, func: Callable, *args, job_id: str | None = None, attempt: int = 0) -> None:
+    def enqueue(
+        self,
+        func: Callable,
+        *args,
+        job_id: str | None = None,
+        attempt: int = 0,
+        fresh: bool = False,
+    ) -> None:
         with self._lock:
             if job_id is not None and attempt == 0:
                 if job_id in self._pending:
@@ -165,6 +198,14 @@ class InProcessBackend:
         return False
 
 
+_JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def safe_job_id(job_id: str | None) -> str | None:
+    """RQ accepts letters, digits, ``_`` and ``-`` only (ids often embed platform gids)."""
+    return None if job_id is None else _JOB_ID_UNSAFE.sub("_", job_id)[:200]
+
+
 class JobQueue:
     """The app's queue; ``init_app`` picks the backend from ``REDIS_URL``.
 
@@ -185,10 +226,15 @@ class JobQueue:
 
         return current_app.extensions["jobs"]
 
-    def enqueue(self, func: Callable, *args, job_id: str | None = None) -> None:
-        self.backend.enqueue(func, *args, job_id=job_id)
+    def enqueue(
+        self, func: Callable, *args, job_id: str | None = None, fresh: bool = False
+    ) -> None:
+        """Queue ``func(*args)``. A job already waiting under ``job_id`` absorbs this one;
+        ``fresh`` skips that check for ids that cannot exist yet (the webhook hot path)."""
+        self.backend.enqueue(func, *args, job_id=safe_job_id(job_id), fresh=fresh)
 
     def enqueue_in(self, seconds: float, func: Callable, *args, job_id: str | None = None) -> None:
+        job_id = safe_job_id(job_id)
         if seconds <= 0:
             self.backend.enqueue(func, *args, job_id=job_id)
         else:

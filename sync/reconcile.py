@@ -9,6 +9,7 @@ Shopify subscriptions, re-enables WooCommerce webhooks disabled after failures).
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import func, select
 
@@ -76,6 +77,9 @@ def reconcile_installation(installation_id: int, run_id: int | None = None) -> d
     try:
         registration = connector.register_webhooks(installation)
         report["webhooks"] = {"created": registration.created, "updated": registration.updated}
+        # First pass: read every level. A difference may be an order whose webhook is still on
+        # its way, so it is only repaired if it is still the same difference a moment later.
+        candidates: dict[int, tuple[int, int | None]] = {}
         last_id = 0
         while True:
             page = session.scalars(
@@ -91,26 +95,25 @@ def reconcile_installation(installation_id: int, run_id: int | None = None) -> d
             if not page:
                 break
             last_id = page[-1].id
-            levels = connector.read_levels(
-                installation, [mirror.listing_ref(r) for r in page], location
-            )
-            drifted = [
-                r
-                for r in page
-                if levels.get(r.id) is not None and levels[r.id] != r.channel_quantity
-            ]
-            session.rollback()
-            if drifted:
-                for units in _repair(
-                    session, connector, installation, [r.id for r in drifted], location
-                ):
-                    if units:
-                        report["drifted"] += 1
-                        report["units"] += abs(units)
+            refs = [mirror.listing_ref(r) for r in page]
+            levels = connector.read_levels(installation, refs, location)
+            for row in page:
+                seen = levels.get(row.id)
+                if seen is not None and seen != row.channel_quantity:
+                    candidates[row.id] = (seen, row.channel_quantity)
             report["listings"] += len(page)
             run = session.get(JobRun, run_id)
             run.done = report["listings"]
             session.commit()
+        if candidates:
+            time.sleep(mirror._settle_seconds(installation))
+            ids = sorted(candidates)
+            for start in range(0, len(ids), PAGE):
+                chunk = {i: candidates[i] for i in ids[start : start + PAGE]}
+                for units in _repair(session, connector, installation, chunk, location):
+                    if units:
+                        report["drifted"] += 1
+                        report["units"] += abs(units)
     except ConnectorError as e:
         session.rollback()
         run = session.get(JobRun, run_id)
@@ -130,8 +133,9 @@ def reconcile_installation(installation_id: int, run_id: int | None = None) -> d
     return report
 
 
-def _repair(session, connector, installation, listing_ids: list[int], location) -> list[int]:
-    """Re-read drifted listings under their locks; fold each difference as a reconcile."""
+def _repair(session, connector, installation, first_seen: dict, location) -> list[int]:
+    """Re-read drifted listings under their locks; fold each difference still unchanged."""
+    listing_ids = list(first_seen)
     sku_ids = session.scalars(select(Listing.sku_id).where(Listing.id.in_(listing_ids))).all()
     skus = ledger.lock_skus(session, [i for i in sku_ids if i])
     rows = session.scalars(
@@ -141,9 +145,11 @@ def _repair(session, connector, installation, listing_ids: list[int], location) 
         .with_for_update()
     ).all()
     levels = connector.read_levels(installation, [mirror.listing_ref(r) for r in rows], location)
-    units = [
-        mirror.fold(session, skus, installation, row, levels.get(row.id), Movement.RECONCILE)
-        for row in rows
-    ]
+    units = []
+    for row in rows:
+        now = levels.get(row.id)
+        if (now, row.channel_quantity) != first_seen[row.id]:
+            continue  # explained meanwhile (a late order) or changed again: settles handle it
+        units.append(mirror.fold(session, skus, installation, row, now, Movement.RECONCILE))
     session.commit()
     return units

@@ -25,8 +25,19 @@ def job(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if has_app_context():
-            return fn(*args, **kwargs)
+            return _clean(fn, args, kwargs)
         with _app().app_context():
-            return fn(*args, **kwargs)
+            return _clean(fn, args, kwargs)
 
     return wrapper
+
+
+def _clean(fn, args, kwargs):
+    """Each job gets a fresh session: a worker runs many jobs inside one app context."""
+    from extensions import db
+
+    db.session.remove()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        db.session.remove()

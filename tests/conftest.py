@@ -264,14 +264,20 @@ def rq_app(make_app, redis_url, postgres_url):
     conn = Redis.from_url(redis_url)
     for key in conn.scan_iter(f"rq:*{queue}*"):
         conn.delete(key)
+    for key in conn.scan_iter("rq:job:*"):
+        if conn.hget(key, "origin") == queue.encode():
+            conn.delete(key)
 
 
 class Workers:
     """Real ``python app.py worker`` processes for an app's queue."""
 
-    def __init__(self, app):
+    def __init__(self, app, log_dir: Path):
         self.app = app
         self.procs: list[subprocess.Popen] = []
+        # Worker output goes to files: a pipe nobody reads fills up and blocks the worker.
+        self.log_dir = log_dir
+        self.logs: list[Path] = []
 
     def env(self) -> dict:
         cfg = self.app.config
@@ -293,13 +299,16 @@ class Workers:
     def start(self, n: int = 1) -> list[subprocess.Popen]:
         started = []
         for _ in range(n):
-            proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "app.py"), "worker"],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
+            log = self.log_dir / f"worker-{len(self.logs)}.log"
+            self.logs.append(log)
+            with open(log, "wb") as out:
+                proc = subprocess.Popen(
+                    [sys.executable, str(ROOT / "app.py"), "worker"],
+                    cwd=ROOT,
+                    env=self.env(),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
             self.procs.append(proc)
             started.append(proc)
         self._wait_registered()
@@ -323,8 +332,10 @@ class Workers:
             if any(p.poll() is not None for p in alive):
                 break
             time.sleep(0.1)
-        errors = b"".join(p.stderr.read() or b"" for p in self.procs if p.poll() is not None)
-        raise RuntimeError("RQ worker did not start: " + errors.decode(errors="replace")[-2000:])
+        raise RuntimeError("RQ worker did not start: " + self.output()[-2000:])
+
+    def output(self) -> str:
+        return "\n".join(log.read_text(errors="replace") for log in self.logs if log.exists())
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -338,10 +349,20 @@ class Workers:
 
 
 @pytest.fixture
-def rq_workers(rq_app):
-    workers = Workers(rq_app)
+def rq_workers(rq_app, tmp_path, request):
+    workers = Workers(rq_app, tmp_path)
     yield workers
     workers.stop()
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        print("---- RQ worker output ----\n" + workers.output()[-6000:])
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = ""):

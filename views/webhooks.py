@@ -44,7 +44,7 @@ def receive(platform: str, installation_id: int | None = None):
         return jsonify(ok=True, duplicate=True), 200
     # If Redis is down right now the row is safe: the sweeper enqueues it later.
     try:
-        enqueue_delivery(delivery_id)
+        enqueue_delivery(delivery_id, fresh=True)
     except Exception:  # noqa: BLE001 - the delivery is recorded; never fail the ack for this
         log.exception("enqueue failed for delivery %s; the sweeper will pick it up", delivery_id)
     return Response(_OK, status=200, mimetype="application/json")

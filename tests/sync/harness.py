@@ -99,7 +99,11 @@ class Stores:
 
         def done():
             now = state()
-            return all(v == (expected[s],) * 3 for s, v in now.items())
+            if not all(v == (expected[s],) * 3 for s, v in now.items()):
+                return False
+            # Matching now is not enough: deliveries may still be on their way.
+            self.idle()
+            return all(v == (expected[s],) * 3 for s, v in state().items())
 
         try:
             wait_for(done, timeout=timeout, interval=0.1)

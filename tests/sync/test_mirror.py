@@ -99,3 +99,63 @@ def test_duplicate_and_out_of_order_deliveries_change_nothing(stores):
     stores.idle()
     stores.converge({"TEE-M": 8, "TEE-L": 5, "MUG": 3})
     assert order["id"]
+
+
+def test_a_lost_webhook_is_repaired_by_reconcile(stores):
+    from sync.reconcile import reconcile_installation
+
+    # Shopify's notifications of this edit never reach us.
+    stores.shopify.drop_webhooks()
+    stores.shopify.set_available(
+        SHOP, stores.shopify_variants["TEE-L"]["inventory_item_id"], None, 2
+    )
+    stores.shopify.keep_webhooks()
+    stores.idle()
+    assert stores.woo_level("TEE-L") == 5  # nobody told WooCommerce
+    with stores.app.app_context():
+        report = reconcile_installation(stores.shopify_id)
+    assert report["drifted"] == 1 and report["units"] == 3
+    stores.converge({"TEE-L": 2, "TEE-M": 10, "MUG": 3})
+    [fix] = stores.movements(Movement.RECONCILE)
+    assert fix.on_hand_delta == -3 and fix.installation_id == stores.shopify_id
+
+
+def test_reconcile_re_enables_webhooks_woocommerce_disabled(stores):
+    from sync.reconcile import reconcile_installation
+
+    for hook in stores.woo.webhooks:
+        hook.status = "disabled"
+    with stores.app.app_context():
+        report = reconcile_installation(stores.woo_id)
+    assert len(report["webhooks"]["updated"]) == 4
+    assert {h.status for h in stores.woo.webhooks} == {"active"}
+
+
+def test_a_bundle_sale_lowers_its_components_everywhere(stores):
+    from extensions import db
+    from sync.bundles import define_bundle
+
+    # A two-pack of TEE-M is sold on both stores under its own SKU.
+    pack = stores.shopify.create_product(
+        SHOP, "Tee two-pack", variants=[{"sku": "PACK-2M", "available": 0}]
+    )
+    stores.shopify_variants["PACK-2M"] = pack["variants"][0]
+    stores.woo_products["PACK-2M"] = stores.woo.create_product(
+        "Tee two-pack", sku="PACK-2M", stock_quantity=0
+    )
+    from sync.catalog import import_catalog
+
+    with stores.app.app_context():
+        import_catalog(stores.shopify_id)
+        import_catalog(stores.woo_id)
+        define_bundle(db.session, stores.pool_id, "pack-2m", [("TEE-M", 2)])
+        db.session.commit()
+    stores.converge({"PACK-2M": 5, "TEE-M": 10})
+    stores.shopify.place_order(SHOP, [{"variant_id": pack["variants"][0]["id"], "quantity": 2}])
+    stores.converge({"PACK-2M": 3, "TEE-M": 6, "TEE-L": 5})
+    stores.woo.place_order(
+        line_items=[{"product_id": stores.woo_products["TEE-M"]["id"], "quantity": 1}]
+    )
+    stores.converge({"PACK-2M": 2, "TEE-M": 5})
+    [moved] = [m for m in stores.movements(Movement.BUNDLE)]
+    assert moved.on_hand_delta == -4 and "PACK-2M" in moved.note
