@@ -31,11 +31,12 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     jobs.init_app(app)
 
-    from views import admin, health, webhooks
+    from views import admin, admin_api, health, webhooks
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_api.bp)
     for connector in registry.storefronts():
         app.register_blueprint(connector.blueprint())
 
@@ -45,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.errorhandler(404)
     def not_found(e):
-        if request.path.startswith(("/webhooks/", "/storefront/")):
+        if request.path.startswith(("/webhooks/", "/storefront/", "/admin/api/")):
             return jsonify(error="not found"), 404
         return e
 

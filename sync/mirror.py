@@ -274,3 +274,18 @@ def fold(session, skus, installation, listing: Listing, observed: int | None, ki
     )
     request_push(session, [sku.id])
     return delta
+
+
+@job
+def sweep_pushes() -> int:
+    """Enqueue a push for every store with listings still marked (an enqueue lost with Redis)."""
+    ids = list(
+        db.session.scalars(
+            select(Listing.installation_id)
+            .where(Listing.push_pending.is_(True), Listing.status == Listing.LINKED)
+            .distinct()
+        )
+    )
+    for installation_id in ids:
+        enqueue_push(installation_id)
+    return len(ids)

@@ -10,26 +10,32 @@ import threading
 
 log = logging.getLogger(__name__)
 
-# (job function, seconds between runs)
-PERIODIC: list[tuple[str, int]] = [("sweep_inbox", 60)]
+# (module, job function, seconds between runs): the same list as sync/cron.py
+PERIODIC: list[tuple[str, str, int]] = [
+    ("sync.jobs", "sweep_inbox", 60),
+    ("sync.mirror", "sweep_pushes", 60),
+    ("sync.reconcile", "reconcile_all", 15 * 60),
+]
 
 
 def start_in_process_scheduler(app) -> threading.Thread:
-    from sync import jobs as job_functions
+    from importlib import import_module
+
     from sync.queue import jobs
 
     stop = threading.Event()
     app.extensions["scheduler_stop"] = stop
 
-    def loop(name: str, every: int) -> None:
+    def loop(func, every: int) -> None:
         while not stop.wait(every):
             with app.app_context():
-                jobs.enqueue(getattr(job_functions, name), job_id=f"periodic-{name}")
+                jobs.enqueue(func, job_id=f"periodic-{func.__name__}")
 
     threads = []
-    for name, every in PERIODIC:
-        thread = threading.Thread(target=loop, args=(name, every), daemon=True, name=f"cron-{name}")
+    for module, name, every in PERIODIC:
+        func = getattr(import_module(module), name)
+        thread = threading.Thread(target=loop, args=(func, every), daemon=True, name=f"cron-{name}")
         thread.start()
         threads.append(thread)
-    log.info("in-process scheduler started: %s", ", ".join(n for n, _ in PERIODIC))
+    log.info("in-process scheduler started: %s", ", ".join(n for _, n, _ in PERIODIC))
     return threads[0]

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from connectors import registry
 from extensions import db
-from models import ActivityEntry, Installation, WebhookDelivery
+from models import ActivityEntry, Installation, JobRun, Listing, WebhookDelivery
+from views.admin_api import panel_token
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,10 +42,23 @@ def panel(platform: str):
             .group_by(WebhookDelivery.status)
         ).all()
     )
+    listings = dict(
+        db.session.execute(
+            select(Listing.status, func.count())
+            .where(Listing.installation_id == installation.id)
+            .group_by(Listing.status)
+        ).all()
+    )
+    latest = db.session.scalar(
+        select(JobRun).where(JobRun.installation_id == installation.id).order_by(JobRun.id.desc())
+    )
     return render_template(
         "admin/overview.html",
         installation=installation,
         platform_name=connector.display_name,
         activity=activity,
         inbox=inbox,
+        listings=listings,
+        latest_job=latest,
+        panel_token=panel_token(installation.id),
     )

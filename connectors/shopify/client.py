@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -45,6 +47,52 @@ class _GraphQL(shopify.GraphQL):
             return e.code, dict(e.headers or {}), e.read()
 
 
+class _Budget:
+    """What this process knows of each shop's cost bucket, to wait instead of being throttled.
+
+    Shopify restores ``restoreRate`` points a second up to ``maximumAvailable`` and refuses a
+    query whose requested cost exceeds what is available (THROTTLED). Every answer reports the
+    bucket; the last requested cost of each document tells what the next call will need.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float, float, float]] = {}
+        self._costs: dict[tuple[str, int], float] = {}
+
+    def wait(self, shop: str, document: str) -> None:
+        with self._lock:
+            need = self._costs.get((shop, hash(document)))
+            state = self._buckets.get(shop)
+        if not need or not state:
+            return
+        available, maximum, rate, at = state
+        now = time.monotonic()
+        estimate = min(maximum, available + rate * (now - at))
+        if estimate < need and rate > 0:
+            time.sleep(min(MAX_THROTTLE_WAIT, (need - estimate) / rate))
+
+    def record(self, shop: str, document: str, cost: dict | None) -> None:
+        if not cost:
+            return
+        status = cost.get("throttleStatus") or {}
+        with self._lock:
+            if cost.get("requestedQueryCost") is not None:
+                self._costs[(shop, hash(document))] = float(cost["requestedQueryCost"])
+            if status:
+                self._buckets[shop] = (
+                    float(status.get("currentlyAvailable", 0)),
+                    float(status.get("maximumAvailable", 1000)),
+                    float(status.get("restoreRate", 50)),
+                    time.monotonic(),
+                )
+
+
+MAX_THROTTLE_WAIT = 30.0
+MAX_ATTEMPTS = 6
+budget = _Budget()
+
+
 class ShopifyClient:
     """Admin GraphQL calls for one shop. https://shopify.dev/docs/api/admin-graphql/2026-04"""
 
@@ -58,7 +106,22 @@ class ShopifyClient:
         return f"<ShopifyClient {self.shop}>"
 
     def graphql(self, document: str, variables: dict | None = None) -> dict:
-        """Run ``document``; return ``data`` or raise a typed ``ConnectorError``."""
+        """Run ``document``; return ``data`` or raise a typed ``ConnectorError``.
+
+        Waits for the cost bucket rather than spending calls on THROTTLED answers, and retries
+        a throttled call (GraphQL THROTTLED or HTTP 429 with Retry-After) a few times.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            budget.wait(self.shop, document)
+            try:
+                return self._graphql_once(document, variables)
+            except RateLimited as e:
+                if attempt == MAX_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(MAX_THROTTLE_WAIT, e.retry_after))
+        raise AssertionError("unreachable")
+
+    def _graphql_once(self, document: str, variables: dict | None) -> dict:
         payload = {"query": document, "variables": variables or {}}
         try:
             with shopify.Session.temp(self.shop, SHOPIFY_API_VERSION, self._token):
@@ -86,6 +149,7 @@ class ShopifyClient:
         except ValueError as e:
             raise Transient(f"Shopify {self.shop} sent invalid JSON", status=status) from e
         self.last_cost = (result.get("extensions") or {}).get("cost")
+        budget.record(self.shop, document, self.last_cost)
         errors = result.get("errors")
         if errors:
             if any((err.get("extensions") or {}).get("code") == "THROTTLED" for err in errors):

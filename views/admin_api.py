@@ -1,0 +1,379 @@
+"""The admin panel's JSON API: jobs and their progress, listings to resolve, settings, bundles.
+
+Every request proves one installation — a panel token (``Authorization: Bearer``, signed by
+StockGuard and handed to the panel page) or a Shopify App Bridge session token — and every query
+is scoped to it (and to its stock pool). Tokens in a header, never cookies: no CSRF surface.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from connectors import registry
+from extensions import db
+from models import (
+    Installation,
+    JobRun,
+    Listing,
+    Movement,
+    Sku,
+    StockPool,
+    record_activity,
+    sku_key,
+)
+from sync import catalog, ledger, mirror, reconcile
+from sync.bundles import BundleError, define_bundle
+from sync.pools import link_token
+
+bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
+
+PANEL_TOKEN_AGE = 12 * 3600
+PAGE_SIZE = 50
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="panel")
+
+
+def panel_token(installation_id: int) -> str:
+    return _serializer().dumps({"installation": installation_id})
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@bp.errorhandler(ApiError)
+def _api_error(e: ApiError):
+    return jsonify(error=e.message), e.status
+
+
+def _installation_from_request() -> Installation | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = header[7:]
+    try:
+        data = _serializer().loads(token, max_age=PANEL_TOKEN_AGE)
+        return db.session.get(Installation, int(data["installation"]))
+    except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
+        pass
+    # A Shopify App Bridge session token proves a shop instead.
+    shopify = registry.storefront("shopify")
+    shop = shopify.authenticate_admin(request) if shopify else None
+    return Installation.find(db.session, "shopify", shop) if shop else None
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        installation = _installation_from_request()
+        if installation is None:
+            return jsonify(error="a valid panel or session token is required"), 401
+        if not installation.is_active:
+            return jsonify(error="StockGuard is not connected to this store"), 403
+        g.installation = installation
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
+
+
+def _job(run: JobRun) -> dict:
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "done": run.done,
+        "total": run.total,
+        "message": run.message,
+        "details": run.details or {},
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@bp.get("/jobs/<int:run_id>")
+@admin_required
+def job_status(run_id: int):
+    run = db.session.scalar(
+        select(JobRun).where(JobRun.id == run_id, JobRun.installation_id == g.installation.id)
+    )
+    if run is None:
+        raise ApiError(404, "no such job for this store")
+    return jsonify(_job(run))
+
+
+@bp.get("/jobs")
+@admin_required
+def jobs_recent():
+    runs = db.session.scalars(
+        select(JobRun)
+        .where(JobRun.installation_id == g.installation.id)
+        .order_by(JobRun.id.desc())
+        .limit(10)
+    ).all()
+    return jsonify(jobs=[_job(r) for r in runs])
+
+
+@bp.post("/import")
+@admin_required
+def start_import():
+    run = catalog.start_import(db.session, g.installation)
+    db.session.commit()
+    return jsonify(_job(run)), 202
+
+
+@bp.post("/reconcile")
+@admin_required
+def start_reconcile():
+    run = reconcile.start_reconcile(db.session, g.installation)
+    db.session.commit()
+    return jsonify(_job(run)), 202
+
+
+# --------------------------------------------------------------------------- listings
+
+
+@bp.get("/listings")
+@admin_required
+def listings():
+    status = request.args.get("status")
+    if status and status not in {
+        Listing.LINKED,
+        Listing.UNMATCHED,
+        Listing.CONFLICT,
+        Listing.IGNORED,
+        Listing.UNSUPPORTED,
+        Listing.UNTRACKED,
+        Listing.DELETED,
+    }:
+        raise ApiError(400, "unknown status")
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError as e:
+        raise ApiError(400, "page must be a number") from e
+    query = select(Listing).where(Listing.installation_id == g.installation.id)
+    if status:
+        query = query.where(Listing.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(Listing.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    )
+    return jsonify(
+        total=total,
+        page=page,
+        listings=[
+            {
+                "id": r.id,
+                "sku": r.sku,
+                "barcode": r.barcode,
+                "title": r.title,
+                "status": r.status,
+                "note": r.note,
+                "channel_quantity": r.channel_quantity,
+                "sku_id": r.sku_id,
+            }
+            for r in rows
+        ],
+    )
+
+
+@bp.post("/listings/<int:listing_id>/resolve")
+@admin_required
+def resolve_listing(listing_id: int):
+    """Link an unmatched/conflicting listing to a SKU, create a SKU for it, or ignore it."""
+    listing = db.session.scalar(
+        select(Listing).where(
+            Listing.id == listing_id, Listing.installation_id == g.installation.id
+        )
+    )
+    if listing is None:
+        raise ApiError(404, "no such listing in this store")
+    data = _json_body()
+    action = data.get("action")
+    if action == "ignore":
+        listing.status, listing.sku_id, listing.push_pending = Listing.IGNORED, None, False
+        listing.note = "ignored by the merchant"
+    elif action in ("link", "create"):
+        target = data.get("sku") if action == "link" else (data.get("sku") or listing.sku)
+        key = sku_key(target if isinstance(target, str) else None)
+        if key is None or len(target) > 255:
+            raise ApiError(400, "sku must be a non-empty text of at most 255 characters")
+        if listing.channel_quantity is None:
+            raise ApiError(409, "this listing's stock is not tracked on the channel")
+        _link_manually(listing, key, target.strip(), create=action == "create")
+    else:
+        raise ApiError(400, "action must be link, create or ignore")
+    record_activity(
+        db.session,
+        g.installation,
+        "linking",
+        f"{listing.title or listing.external_id}: {action}",
+        listing=listing.id,
+    )
+    db.session.commit()
+    return jsonify(id=listing.id, status=listing.status, sku_id=listing.sku_id)
+
+
+def _link_manually(listing: Listing, key: str, label: str, *, create: bool) -> None:
+    sku = db.session.scalar(select(Sku).where(Sku.pool_id == listing.pool_id, Sku.key == key))
+    taken = db.session.scalar(
+        select(Listing.id).where(
+            Listing.installation_id == listing.installation_id,
+            Listing.sku_id.isnot(None),
+            Listing.id != listing.id,
+            Listing.sku_id == (sku.id if sku else -1),
+        )
+    )
+    if taken:
+        raise ApiError(409, "another listing of this store is already linked to that SKU")
+    if sku is None:
+        if not create:
+            raise ApiError(404, "no such SKU in this stock pool (use action create)")
+        sku = Sku(
+            pool_id=listing.pool_id,
+            key=key,
+            sku=label,
+            name=listing.title,
+            on_hand=0,
+            committed=0,
+            safety_buffer=0,
+            is_bundle=False,
+        )
+        db.session.add(sku)
+        db.session.flush()
+        skus = ledger.lock_skus(db.session, [sku.id])
+        ledger.record(
+            db.session,
+            skus[sku.id],
+            Movement.INITIAL,
+            listing.channel_quantity,
+            f"initial:{listing.id}:manual",
+            installation_id=listing.installation_id,
+            listing_id=listing.id,
+            note="stock found on the channel when linked",
+        )
+    listing.sku_id, listing.status, listing.note = sku.id, Listing.LINKED, None
+    mirror.request_push(db.session, [sku.id])
+
+
+# --------------------------------------------------------------------------- settings
+
+
+SETTINGS = {
+    "channel_buffer": (0, 100000),  # units held back from this store
+}
+POOL_SETTINGS = {
+    "safety_buffer": (0, 100000),  # default for new SKUs
+    "settle_seconds": (0.5, 60),
+}
+
+
+def _bounded(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ApiError(400, f"{name} must be a number from {low} to {high}")
+    return value
+
+
+@bp.get("/settings")
+@admin_required
+def get_settings():
+    inst = g.installation
+    pool = db.session.get(StockPool, inst.pool_id) if inst.pool_id else None
+    connector = registry.storefront(inst.platform)
+    return jsonify(
+        store={k: (inst.settings or {}).get(k, 0) for k in SETTINGS},
+        location_ref=(inst.settings or {}).get("location_ref"),
+        locations=[{"ref": loc.ref, "name": loc.name} for loc in connector.locations(inst)],
+        pool={k: (pool.settings or {}).get(k) for k in POOL_SETTINGS} if pool else {},
+    )
+
+
+@bp.put("/settings")
+@admin_required
+def put_settings():
+    inst = g.installation
+    data = _json_body()
+    store = dict(inst.settings or {})
+    for name, (low, high) in SETTINGS.items():
+        if name in data:
+            store[name] = int(_bounded(name, data[name], low, high))
+    if "location_ref" in data:
+        refs = {loc.ref for loc in registry.storefront(inst.platform).locations(inst)}
+        if data["location_ref"] not in refs:
+            raise ApiError(400, "location_ref must be one of this store's locations")
+        if data["location_ref"] != store.get("location_ref"):
+            store["location_ref"] = data["location_ref"]
+            catalog.start_import(db.session, inst)  # levels now come from elsewhere
+    pool = db.session.get(StockPool, inst.pool_id)
+    pool_settings = dict(pool.settings or {})
+    for name, (low, high) in POOL_SETTINGS.items():
+        if name in data:
+            pool_settings[name] = _bounded(name, data[name], low, high)
+    inst.settings, pool.settings = store, pool_settings
+    # A different buffer means different numbers on this channel.
+    db.session.query(Listing).filter(
+        Listing.installation_id == inst.id, Listing.status == Listing.LINKED
+    ).update({"push_pending": True})
+    db.after_commit(lambda: mirror.enqueue_push(inst.id))
+    db.session.commit()
+    return get_settings()
+
+
+# --------------------------------------------------------------------------- bundles and pools
+
+
+@bp.post("/bundles")
+@admin_required
+def bundles():
+    data = _json_body()
+    components = data.get("components")
+    if (
+        not isinstance(data.get("sku"), str)
+        or not isinstance(components, list)
+        or len(components) > 50
+    ):
+        raise ApiError(400, "give sku and components [{sku, quantity}] (at most 50)")
+    parts = []
+    for part in components:
+        if not isinstance(part, dict) or not isinstance(part.get("sku"), str):
+            raise ApiError(400, "each component needs a sku and a quantity")
+        parts.append((part["sku"], part.get("quantity")))
+    try:
+        bundle = define_bundle(db.session, g.installation.pool_id, data["sku"], parts)
+    except BundleError as e:
+        db.session.rollback()
+        raise ApiError(400, str(e)) from e
+    record_activity(
+        db.session, g.installation, "bundle", f"bundle {bundle.sku or bundle.key} defined"
+    )
+    db.session.commit()
+    return jsonify(sku=bundle.sku, components=[{"sku": s, "quantity": q} for s, q in parts]), 201
+
+
+@bp.post("/pool/link")
+@admin_required
+def pool_link():
+    """Install links that add another store to this store's stock pool (valid one hour)."""
+    token = link_token(g.installation.pool_id)
+    base = current_app.config["APP_URL"]
+    return jsonify(
+        shopify=base + url_for("shopify.install") + f"?pool={token}&shop=",
+        woocommerce=base + url_for("woocommerce.install") + f"?pool={token}&store_url=",
+    )
