@@ -231,6 +231,9 @@ class StorefrontConnector(Protocol):
 
     platform: ClassVar[str]
     display_name: ClassVar[str]
+    # True when write_levels is atomic compare-and-set on the platform; False when it can only
+    # re-read before writing (a sale between the read and the write can be overwritten).
+    compare_and_set: ClassVar[bool]
 
     def blueprint(self) -> Blueprint:
         """Install routes (mounted under ``/auth/<platform>``)."""

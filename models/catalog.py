@@ -116,6 +116,10 @@ class Listing(Base):
     # What the channel shows, as far as StockGuard knows: set by our writes, moved by the
     # channel's own orders; a level the channel reports that differs is a change made there.
     channel_quantity: Mapped[int | None] = mapped_column(Integer)
+    # Units the channel moved by itself that no order has explained yet: seen when a write was
+    # refused as stale. Negative = probably sales whose webhooks are still on their way; they are
+    # held back from every channel at once, and folded into the ledger if no order explains them.
+    unexplained: Mapped[int] = mapped_column(Integer, default=0)
     push_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     last_pushed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_observed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

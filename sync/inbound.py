@@ -88,8 +88,7 @@ def _move_lines(session, installation, pairs, skus, kind, sign, ref_of, order_re
             order_ref=order_ref,
         ):
             # The channel moved its own level by the same units when it took the order.
-            if listing.channel_quantity is not None:
-                listing.channel_quantity += units
+            mirror.channel_moved(listing, units)
             moved.add(sku.id)
     return moved
 
@@ -209,8 +208,7 @@ def apply_snapshot(session, installation, event: OrderStockSnapshot) -> bool:
             order_ref=event.order_ref,
             note=f"order {event.order_ref} {event.status or ''}".strip(),
         ):
-            if listing.channel_quantity is not None:
-                listing.channel_quantity -= change
+            mirror.channel_moved(listing, -change)
             moved.add(sku.id)
     mirror.request_push(session, moved)
     return ambiguous

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from connectors import registry
 from connectors.base import LevelWrite, ListingRef
@@ -30,6 +30,10 @@ from sync.worker import job
 log = logging.getLogger(__name__)
 
 PUSH_BATCH = 100
+MAX_PUSH_ROUNDS = 50
+# Seconds after our write during which a rise on a channel without compare-and-set is taken for
+# a sale our write overwrote, not for new stock.
+OVERWRITE_WINDOW = 10.0
 DEFAULT_SETTLE_SECONDS = 2.0
 
 
@@ -55,9 +59,40 @@ def location_of(installation: Installation) -> str | None:
     return (installation.settings or {}).get("location_ref")
 
 
-def desired_quantity(session, listing: Listing, installation: Installation) -> int:
+def in_flight(session, sku_ids) -> dict[int, int]:
+    """Per SKU, the units channels took that no order explains yet (≤ 0)."""
+    rows = session.execute(
+        select(Listing.sku_id, func.sum(Listing.unexplained))
+        .where(Listing.sku_id.in_(list(sku_ids)), Listing.unexplained < 0)
+        .group_by(Listing.sku_id)
+    ).all()
+    return {sku_id: int(total) for sku_id, total in rows}
+
+
+def desired_quantity(
+    session, listing: Listing, installation: Installation, held: dict[int, int] | None = None
+) -> int:
+    """What this channel should show: the SKU's available, less units probably sold elsewhere
+    already (unexplained), less the channel's buffer."""
     sku = session.get(Sku, listing.sku_id)
-    return max(0, ledger.available(session, sku) - channel_buffer(installation))
+    held = in_flight(session, [sku.id]) if held is None else held
+    return max(
+        0, ledger.available(session, sku) + held.get(sku.id, 0) - channel_buffer(installation)
+    )
+
+
+def channel_moved(listing: Listing, units: int) -> None:
+    """The channel moved its own level by ``units`` for an order; part may already be known."""
+    pending = listing.unexplained or 0
+    if units < 0 and pending < 0:
+        absorbed = max(pending, units)
+    elif units > 0 and pending > 0:
+        absorbed = min(pending, units)
+    else:
+        absorbed = 0
+    listing.unexplained = pending - absorbed
+    if listing.channel_quantity is not None:
+        listing.channel_quantity += units - absorbed
 
 
 # --------------------------------------------------------------------------- marking
@@ -129,7 +164,8 @@ def push_installation(installation_id: int) -> int:
     connector = registry.storefront(installation.platform)
     location = location_of(installation)
     written = 0
-    while True:
+    stale: set[int] = set()
+    for _round in range(MAX_PUSH_ROUNDS):
         rows = session.scalars(
             select(Listing)
             .where(
@@ -140,14 +176,18 @@ def push_installation(installation_id: int) -> int:
             .order_by(Listing.id)
             .limit(PUSH_BATCH)
             .with_for_update(skip_locked=True)
+            # request_push() below marks rows with a bulk UPDATE: read them as the database has
+            # them, not as this session last saw them.
+            .execution_options(populate_existing=True)
         ).all()
         if not rows:
             session.rollback()
             return written
         writes: list[LevelWrite] = []
         by_id = {}
+        held = in_flight(session, {row.sku_id for row in rows})
         for row in rows:
-            desired = desired_quantity(session, row, installation)
+            desired = desired_quantity(session, row, installation, held)
             if row.channel_quantity == desired:
                 row.push_pending = False
                 continue
@@ -163,14 +203,27 @@ def push_installation(installation_id: int) -> int:
                 row.last_pushed_at = utcnow()
                 written += 1
             elif result.actual is not None:
-                # Changed on the channel since we last knew: settle first, then push again.
-                row.push_pending = False
+                # The channel moved since we last knew (a sale whose webhook is on its way, or a
+                # hand edit). Hold those units back everywhere now and write again at once;
+                # orders that arrive explain them, a settle folds what they don't.
+                row.unexplained = (
+                    (row.unexplained or 0) + result.actual - (row.channel_quantity or 0)
+                )
+                row.channel_quantity = result.actual
+                if row.id in stale:
+                    row.push_pending = False  # twice in one job: let the settle sort it out
+                else:
+                    stale.add(row.id)
+                    request_push(session, [row.sku_id])
                 db.after_commit(lambda i=row.id: schedule_settle(i))
             else:
                 failed.append(f"{row.sku or row.external_id}: {result.error}")
         session.commit()
         if failed:
             raise PushIncomplete(f"{installation.shop_domain}: " + "; ".join(failed[:5]))
+    # Still marked after many rounds (a very busy store): the next job carries on.
+    enqueue_push(installation_id)
+    return written
 
 
 # --------------------------------------------------------------------------- settle
@@ -225,16 +278,17 @@ def _confirmed(listing: Listing, observed: int | None) -> bool:
     """True when ``observed`` matches what we expect, or the same difference was seen before."""
     details = dict(listing.details or {})
     expected = listing.channel_quantity
-    if observed is None or expected is None or observed == expected:
+    pending = listing.unexplained or 0
+    if observed is None or expected is None or (observed == expected and not pending):
         if details.pop("suspect", None) is not None:
             listing.details = details
         return True
     seen = details.get("suspect")
-    if seen == [observed, expected]:
+    if seen == [observed, expected, pending]:
         details.pop("suspect")
         listing.details = details
         return True
-    details["suspect"] = [observed, expected]
+    details["suspect"] = [observed, expected, pending]
     listing.details = details
     return False
 
@@ -245,10 +299,33 @@ def fold(session, skus, installation, listing: Listing, observed: int | None, ki
     if observed is None:
         return 0
     expected = listing.channel_quantity
+    pending = listing.unexplained or 0
     listing.channel_quantity = observed
-    if expected is None or observed == expected:
+    listing.unexplained = 0
+    delta = (observed - expected if expected is not None else 0) + pending
+    if delta == 0:
+        if pending:
+            request_push(session, [listing.sku_id])  # units held back are released
         return 0
-    delta = observed - expected
+    connector = registry.storefront(installation.platform)
+    recent = (
+        listing.last_pushed_at
+        and (utcnow() - listing.last_pushed_at).total_seconds() < OVERWRITE_WINDOW
+    )
+    if delta > 0 and recent and not connector.compare_and_set:
+        # Without compare-and-set, a sale the channel made between our read and our write was
+        # overwritten by the write: the "extra" units are that sale's, already in the ledger.
+        # Put the ledger's figure back rather than invent stock.
+        listing.push_pending = True
+        db.after_commit(lambda: enqueue_push(installation.id))
+        record_activity(
+            session,
+            installation,
+            "overwrite",
+            f"{listing.title or listing.sku}: {observed} on the channel right after StockGuard "
+            f"wrote; the ledger's figure is written back",
+        )
+        return 0
     sku = skus.get(listing.sku_id) or session.get(Sku, listing.sku_id)
     if sku.is_bundle:
         # A bundle's level is computed from its components: put ours back.

@@ -9,6 +9,8 @@ from connectors.shopify import auth, inventory, webhooks
 
 class ShopifyConnector:
     platform: ClassVar[str] = "shopify"
+    # Writes refuse to overwrite a level changed meanwhile (see connectors.base).
+    compare_and_set: ClassVar[bool] = True
     display_name: ClassVar[str] = "Shopify"
 
     def blueprint(self):

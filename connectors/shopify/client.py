@@ -60,9 +60,14 @@ class _Budget:
         self._buckets: dict[str, tuple[float, float, float, float]] = {}
         self._costs: dict[tuple[str, int], float] = {}
 
-    def wait(self, shop: str, document: str) -> None:
+    @staticmethod
+    def _key(shop: str, document: str, variables: dict | None) -> tuple:
+        # A document's cost grows with the lists it is given (250 ids cost more than 1).
+        return (shop, hash(document), _size(variables))
+
+    def wait(self, shop: str, document: str, variables: dict | None = None) -> None:
         with self._lock:
-            need = self._costs.get((shop, hash(document)))
+            need = self._costs.get(self._key(shop, document, variables))
             state = self._buckets.get(shop)
         if not need or not state:
             return
@@ -72,13 +77,14 @@ class _Budget:
         if estimate < need and rate > 0:
             time.sleep(min(MAX_THROTTLE_WAIT, (need - estimate) / rate))
 
-    def record(self, shop: str, document: str, cost: dict | None) -> None:
+    def record(self, shop: str, document: str, variables: dict | None, cost: dict | None) -> None:
         if not cost:
             return
         status = cost.get("throttleStatus") or {}
         with self._lock:
             if cost.get("requestedQueryCost") is not None:
-                self._costs[(shop, hash(document))] = float(cost["requestedQueryCost"])
+                key = self._key(shop, document, variables)
+                self._costs[key] = float(cost["requestedQueryCost"])
             if status:
                 self._buckets[shop] = (
                     float(status.get("currentlyAvailable", 0)),
@@ -86,6 +92,15 @@ class _Budget:
                     float(status.get("restoreRate", 50)),
                     time.monotonic(),
                 )
+
+
+def _size(value) -> int:
+    """The length of the longest list inside ``value`` (0 without lists)."""
+    if isinstance(value, list):
+        return max([len(value)] + [_size(v) for v in value[:1]])
+    if isinstance(value, dict):
+        return max([_size(v) for v in value.values()] or [0])
+    return 0
 
 
 MAX_THROTTLE_WAIT = 30.0
@@ -112,7 +127,7 @@ class ShopifyClient:
         a throttled call (GraphQL THROTTLED or HTTP 429 with Retry-After) a few times.
         """
         for attempt in range(MAX_ATTEMPTS):
-            budget.wait(self.shop, document)
+            budget.wait(self.shop, document, variables)
             try:
                 return self._graphql_once(document, variables)
             except RateLimited as e:
@@ -149,7 +164,7 @@ class ShopifyClient:
         except ValueError as e:
             raise Transient(f"Shopify {self.shop} sent invalid JSON", status=status) from e
         self.last_cost = (result.get("extensions") or {}).get("cost")
-        budget.record(self.shop, document, self.last_cost)
+        budget.record(self.shop, document, variables, self.last_cost)
         errors = result.get("errors")
         if errors:
             if any((err.get("extensions") or {}).get("code") == "THROTTLED" for err in errors):

@@ -9,6 +9,8 @@ from connectors.woocommerce import auth, inventory, webhooks
 
 class WooCommerceConnector:
     platform: ClassVar[str] = "woocommerce"
+    # Writes refuse to overwrite a level changed meanwhile (see connectors.base).
+    compare_and_set: ClassVar[bool] = False
     display_name: ClassVar[str] = "WooCommerce"
 
     def blueprint(self):

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 05:04:02.257873
+Create Date: 2026-11-22 05:51:32.053894
 """
 
 from alembic import op
@@ -108,6 +108,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('note', sa.String(length=512), nullable=True),
     sa.Column('channel_quantity', sa.Integer(), nullable=True),
+    sa.Column('unexplained', sa.Integer(), nullable=False),
     sa.Column('push_pending', sa.Boolean(), nullable=False),
     sa.Column('last_pushed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_observed_at', models.base.UTCDateTime(timezone=True), nullable=True),

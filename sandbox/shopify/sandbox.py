@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import random
 import secrets
 import threading
@@ -101,6 +102,12 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin):
         self.plan = plan
         self.clock = clock
         self.lock = threading.RLock()
+        # True: webhooks caused by API writes leave after the answer, from a background thread,
+        # as on Shopify (delivery is asynchronous). False: before the answer (tests that assert
+        # on deliveries right after a call).
+        self.async_webhooks = False
+        self._outbox: queue.Queue = queue.Queue()
+        self._outbox_thread: threading.Thread | None = None
         self.ids = IdSequence()
         self.shops: dict[str, Shop] = {}
         self.authorization_codes: dict[str, AuthorizationCode] = {}
@@ -299,6 +306,22 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin):
                 subscribers = [s for s in shop.webhook_subscriptions if s.topic == enum]
             sent += self._deliver(shop, topic, payload, subscribers, None)
         return sent
+
+    def send_events_later(self, shop: Shop, events: list[tuple[str, dict]]) -> None:
+        """Queue events for the background sender (one thread: order kept)."""
+        with self.lock:
+            if self._outbox_thread is None:
+                self._outbox_thread = threading.Thread(target=self._send_loop, daemon=True)
+                self._outbox_thread.start()
+        self._outbox.put((shop, list(events)))
+
+    def _send_loop(self) -> None:
+        while True:
+            shop, events = self._outbox.get()
+            try:
+                self.send_events(shop, events)
+            finally:
+                self._outbox.task_done()
 
     def send_signed(
         self,

@@ -150,7 +150,10 @@ def create_app(sb: ShopifySandbox) -> Flask:
         # Webhooks go out after the lock is released (an app that calls back from its webhook
         # handler must not deadlock us) and before this answer, so they may beat it, as on
         # Shopify where delivery is asynchronous.
-        sb.send_events(g.shop, ctx.events)
+        if ctx.events and sb.async_webhooks:
+            sb.send_events_later(g.shop, ctx.events)
+        else:
+            sb.send_events(g.shop, ctx.events)
         # Shopify serves the version it actually used in this header (we only speak 2026-04).
         return _json(result, 200, {"X-Shopify-API-Version": API_VERSION})
 

@@ -108,8 +108,12 @@ class Stores:
         try:
             wait_for(done, timeout=timeout, interval=0.1)
         except AssertionError:
+            moves = "\n".join(
+                f"  {m.kind:<10} {m.on_hand_delta:+d} -> {m.on_hand_after:+d} {m.note or m.external_ref}"
+                for m in self.movements()
+            )
             raise AssertionError(
-                f"no convergence to {expected}: (ledger, shopify, woo) = {state()}"
+                f"no convergence to {expected}: (ledger, shopify, woo) = {state()}\n{moves}"
             ) from None
 
 

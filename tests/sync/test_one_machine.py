@@ -10,7 +10,11 @@ def test_orders_mirror_both_ways_with_the_in_process_runner(live_app, shopify_sa
     live_app.config["APP_URL"] = PUBLIC
     stores = connect(live_app, shopify_sandbox, woo_sandbox, {"CUP": (6, 2)}, loopback=loopback)
     stores.converge({"CUP": 6})
-    stores.shopify.place_order(SHOP, [{"variant_id": stores.shopify_variants["CUP"]["id"], "quantity": 2}])
+    stores.shopify.place_order(
+        SHOP, [{"variant_id": stores.shopify_variants["CUP"]["id"], "quantity": 2}]
+    )
     stores.converge({"CUP": 4})
-    stores.woo.place_order(line_items=[{"product_id": stores.woo_products["CUP"]["id"], "quantity": 3}])
+    stores.woo.place_order(
+        line_items=[{"product_id": stores.woo_products["CUP"]["id"], "quantity": 3}]
+    )
     stores.converge({"CUP": 1})
