@@ -272,3 +272,48 @@ class StorefrontConnector(Protocol):
 
     def read_order(self, installation: Installation, order_ref: str) -> OrderStockSnapshot | None:
         """The order's stock state now, for channels that report orders as snapshots."""
+
+
+class ModuleConnector:
+    """A storefront connector assembled from its platform package's modules.
+
+    Subclasses name ``auth`` (blueprint ``bp``, ``authenticate_admin``), ``webhooks`` (``verify``,
+    ``parse``, ``register``) and ``inventory`` (catalog, levels and orders) modules.
+    """
+
+    auth: ClassVar[object]
+    webhooks: ClassVar[object]
+    inventory: ClassVar[object]
+
+    def blueprint(self):
+        return self.auth.bp
+
+    def authenticate_admin(self, request):
+        return self.auth.authenticate_admin(request)
+
+    def verify_webhook(self, request, installation_id):
+        return self.webhooks.verify(request, installation_id)
+
+    def parse_webhook(self, topic, payload):
+        return self.webhooks.parse(topic, payload)
+
+    def register_webhooks(self, installation):
+        return self.webhooks.register(installation)
+
+    def locations(self, installation):
+        return self.inventory.locations(installation)
+
+    def catalog(self, installation, location_ref):
+        return self.inventory.catalog(installation, location_ref)
+
+    def product_items(self, installation, product_ref, location_ref):
+        return self.inventory.product_items(installation, product_ref, location_ref)
+
+    def read_levels(self, installation, listings, location_ref):
+        return self.inventory.read_levels(installation, listings, location_ref)
+
+    def write_levels(self, installation, writes, location_ref):
+        return self.inventory.write_levels(installation, writes, location_ref)
+
+    def read_order(self, installation, order_ref):
+        return self.inventory.read_order(installation, order_ref)
