@@ -232,13 +232,14 @@ def main() -> None:
         "--window", type=float, default=1.5, help="seconds over which orders arrive"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=2, help="StockGuard's RQ worker processes")
     args = parser.parse_args()
     plans = schedule(args.trials, args.shoppers, args.window, args.seed)
     skus = [f"RACE-{i}" for i in range(args.trials)]
     results: dict[str, list[int]] = {"StockGuard": [], "naive last-write-wins": []}
     consistent = {"StockGuard": 0, "naive last-write-wins": 0}
 
-    with environment(workers=2) as bench:
+    with environment(workers=args.workers) as bench:
         stores = bench.connect({sku: (args.stock, args.stock) for sku in skus})
         stores.converge({sku: args.stock for sku in skus}, timeout=60)
         for sku, plan in zip(skus, plans, strict=True):
