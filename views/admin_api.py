@@ -64,10 +64,12 @@ def _installation_from_request() -> Installation | None:
         return db.session.get(Installation, int(data["installation"]))
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         pass
-    # A Shopify App Bridge session token proves a shop instead.
-    shopify = registry.storefront("shopify")
-    shop = shopify.authenticate_admin(request) if shopify else None
-    return Installation.find(db.session, "shopify", shop) if shop else None
+    # Or a token a platform issued (Shopify App Bridge session tokens): each connector says.
+    for connector in registry.storefronts():
+        shop = connector.authenticate_admin(request)
+        if shop:
+            return Installation.find(db.session, connector.platform, shop)
+    return None
 
 
 def admin_required(view):
