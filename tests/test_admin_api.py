@@ -228,3 +228,41 @@ def test_panel_page_carries_a_token_for_its_own_store(app, client, db_session):
     html = page.get_data(as_text=True)
     token = html.split('name="stockguard-token" content="')[1].split('"')[0]
     assert client.get("/admin/api/jobs", headers=_auth(token)).status_code == 200
+
+
+def _session_token(shop: str, *, aud=None, exp_in=60, secret=None):
+    import time
+
+    import jwt
+
+    from tests.conftest import SHOPIFY_API_KEY, SHOPIFY_API_SECRET
+
+    now = int(time.time())
+    claims = {
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": aud or SHOPIFY_API_KEY,
+        "sub": "42",
+        "exp": now + exp_in,
+        "nbf": now - 5,
+        "iat": now - 5,
+        "jti": "x",
+        "sid": "y",
+    }
+    return jwt.encode(claims, secret or SHOPIFY_API_SECRET, algorithm="HS256")
+
+
+def test_shopify_session_tokens_prove_their_own_shop_only(client, db_session, two_stores):
+    a, b, _, _ = two_stores
+    run_b = JobRun(installation_id=b.id, kind="import", status="done", details={})
+    db_session.add(run_b)
+    db_session.commit()
+    good_a = _session_token(a.shop_domain)
+    assert client.get("/admin/api/jobs", headers=_auth(good_a)).status_code == 200
+    assert client.get(f"/admin/api/jobs/{run_b.id}", headers=_auth(good_a)).status_code == 404
+    for bad in (
+        _session_token(a.shop_domain, exp_in=-60),  # expired
+        _session_token(a.shop_domain, aud="another-app"),  # wrong audience
+        _session_token(a.shop_domain, secret="not-our-secret"),  # forged
+    ):
+        assert client.get("/admin/api/jobs", headers=_auth(bad)).status_code == 401
