@@ -263,6 +263,6 @@ def test_shopify_session_tokens_prove_their_own_shop_only(client, db_session, tw
     for bad in (
         _session_token(a.shop_domain, exp_in=-60),  # expired
         _session_token(a.shop_domain, aud="another-app"),  # wrong audience
-        _session_token(a.shop_domain, secret="not-our-secret"),  # forged
+        _session_token(a.shop_domain, secret="not-our-secret-" + "z" * 32),  # forged
     ):
         assert client.get("/admin/api/jobs", headers=_auth(bad)).status_code == 401
