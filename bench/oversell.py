@@ -178,7 +178,10 @@ def naive_setup(bench, skus: list[str], stock: int):
     token = bench.shopify.issue_token(SHOP, ["read_inventory", "write_inventory"])
     key = bench.woo.create_api_key()
     mirror = NaiveMirror(stores, skus, token, key)
-    server = ServerThread(mirror.wsgi()).start()
+    # Served over TLS like StockGuard: stores only deliver webhooks to HTTPS addresses.
+    import common
+
+    server = ServerThread(mirror.wsgi(), ssl_context=common._PKI.server_context()).start()
     public = "https://naive.example"
     bench.shopify.route_callbacks(public, server.url)
     bench.woo.route_callbacks(public, server.url)
