@@ -61,7 +61,6 @@ def legacy_id_of(global_id: str | None, resource: str) -> str | None:
 
 
 def location_object(loc: Location, catalog: Catalog) -> dict:
-    levels = [i.levels[loc.legacy_id] for i in catalog.items.values() if loc.legacy_id in i.levels]
     primary = catalog.locations[0] is loc
     return {
         "__typename": "Location",
@@ -73,14 +72,22 @@ def location_object(loc: Location, catalog: Catalog) -> dict:
         "isFulfillmentService": False,
         "fulfillsOnlineOrders": loc.fulfills_online_orders,
         "shipsInventory": True,
-        "hasActiveInventory": any(lv.is_active for lv in levels),
+        "hasActiveInventory": lambda info: any(
+            i.levels[loc.legacy_id].is_active
+            for i in catalog.items.values()
+            if loc.legacy_id in i.levels
+        ),
         "deactivatedAt": None if loc.is_active else iso(loc.created_at),
         "createdAt": iso(loc.created_at),
         "updatedAt": iso(loc.created_at),
         "inventoryLevel": lambda info, inventoryItemId, includeInactive=False: _level_at(
             catalog, legacy_id_of(inventoryItemId, "InventoryItem"), loc.legacy_id, includeInactive
         ),
-        "inventoryLevels": lambda info, **args: levels_connection(catalog, levels, args),
+        "inventoryLevels": lambda info, **args: levels_connection(
+            catalog,
+            [i.levels[loc.legacy_id] for i in catalog.items.values() if loc.legacy_id in i.levels],
+            args,
+        ),
     }
 
 
@@ -121,7 +128,7 @@ def level_object(level: InventoryLevel, catalog: Catalog) -> dict:
         "createdAt": iso(level.created_at),
         "updatedAt": iso(level.updated_at),
         "item": lambda info: item_object(catalog.item(level.item_id), catalog),
-        "location": location_object(level.location, catalog),
+        "location": lambda info: location_object(level.location, catalog),
         "quantities": lambda info, names: quantities(level, names),
     }
 
@@ -153,7 +160,8 @@ def item_object(item: InventoryItem, catalog: Catalog) -> dict:
         "sku": variant.sku,
         "tracked": item.tracked,
         "requiresShipping": item.requires_shipping,
-        "duplicateSkuCount": sum(
+        # Lazy: counting means a walk over the whole catalog, only done when asked for.
+        "duplicateSkuCount": lambda info: sum(
             1
             for v in catalog.variants.values()
             if v.sku and v.sku == variant.sku and v is not variant
