@@ -55,6 +55,13 @@ class Database:
         """
         self.session().info.setdefault("after_commit", []).append(fn)
 
+    def insert(self, table):
+        """INSERT for this database's dialect (both support ON CONFLICT DO NOTHING ... RETURNING)."""
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return {"postgresql": pg_insert, "sqlite": sqlite_insert}[self.dialect](table)
+
     @property
     def dialect(self) -> str:
         assert self.engine is not None, "Database.init_app was not called"

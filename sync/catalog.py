@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors import registry
 from connectors.base import CatalogItem
@@ -33,8 +31,6 @@ from sync.queue import jobs
 from sync.worker import job
 
 log = logging.getLogger(__name__)
-
-_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 # --------------------------------------------------------------------------- install
@@ -235,7 +231,7 @@ def _sku_for(session, pool, key: str, item: CatalogItem) -> tuple[Sku, bool]:
     """The pool's SKU for ``key``, created if new (safe when two imports race)."""
     table = Sku.__table__
     inserted = session.execute(
-        _INSERTS[db.dialect](table)
+        db.insert(table)
         .values(
             pool_id=pool.id,
             key=key,

@@ -11,8 +11,6 @@ import logging
 import time
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.base import (
     LevelObserved,
@@ -131,13 +129,10 @@ def _order_restocked(event: OrderRestocked, session, installation, delivery):
     mirror.request_push(session, moved)
 
 
-_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
-
-
 def _order_line_state(session, installation_id, order_ref, line_ref) -> ChannelOrderLine:
     table = ChannelOrderLine.__table__
     session.execute(
-        _INSERTS[db.dialect](table)
+        db.insert(table)
         .values(
             installation_id=installation_id,
             order_ref=order_ref,
@@ -253,19 +248,8 @@ def _level_observed(event: LevelObserved, session, installation, delivery):
         return
     if event.quantity is not None and event.quantity == listing.channel_quantity:
         return  # our own write coming back, or an order we already applied
-    settle_in = float(
-        installation_pool_setting(
-            session, installation, "settle_seconds", mirror.DEFAULT_SETTLE_SECONDS
-        )
-    )
+    settle_in = mirror.settle_seconds(installation)
     db.after_commit(lambda: mirror.schedule_settle(listing.id, settle_in))
-
-
-def installation_pool_setting(session, installation, name, default):
-    from models import StockPool
-
-    pool = session.get(StockPool, installation.pool_id) if installation.pool_id else None
-    return pool.setting(name, default) if pool else default
 
 
 @handle.register

@@ -7,8 +7,6 @@ import json
 import logging
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors import registry
 from connectors.base import VerifiedWebhook
@@ -18,15 +16,13 @@ from sync import dispatch, inbound, lifecycle  # noqa: F401 - handlers register 
 
 log = logging.getLogger(__name__)
 
-_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
-
 
 @functools.cache
 def _insert_statement(dialect: str):
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once so its compiled form is reused."""
     table = WebhookDelivery.__table__
     return (
-        _INSERTS[dialect](table)
+        db.insert(table)
         .values({c: bindparam(c) for c in _COLUMNS})
         .on_conflict_do_nothing(index_elements=["platform", "dedupe_key"])
         .returning(table.c.id)

@@ -14,14 +14,11 @@ from __future__ import annotations
 import functools
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from extensions import db
 from models import BundleComponent, Movement, Sku, utcnow
 
-_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 _COLUMNS = (
     "pool_id",
     "sku_id",
@@ -42,7 +39,7 @@ _COLUMNS = (
 def _insert(dialect: str):
     table = Movement.__table__
     return (
-        _INSERTS[dialect](table)
+        db.insert(table)
         .values({c: bindparam(c) for c in _COLUMNS})
         .on_conflict_do_nothing(index_elements=["external_ref"])
         .returning(table.c.id)

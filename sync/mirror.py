@@ -254,7 +254,7 @@ def settle_listing(listing_id: int, waited: float = 0.0) -> int:
     if not _confirmed(listing, observed):
         # First sighting of a difference: look again in a moment. An order whose webhook is
         # still on its way would explain it by then (and must not be counted twice).
-        again = _settle_seconds(installation)
+        again = settle_seconds(installation)
         session.commit()
         schedule_settle(listing_id, again, waited)
         return 0
@@ -263,7 +263,8 @@ def settle_listing(listing_id: int, waited: float = 0.0) -> int:
     return delta
 
 
-def _settle_seconds(installation) -> float:
+def settle_seconds(installation) -> float:
+    """How long a level difference waits before it is read again (pool setting)."""
     from models import StockPool
 
     pool = db.session.get(StockPool, installation.pool_id) if installation.pool_id else None

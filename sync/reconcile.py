@@ -106,7 +106,7 @@ def reconcile_installation(installation_id: int, run_id: int | None = None) -> d
             run.done = report["listings"]
             session.commit()
         if candidates:
-            time.sleep(mirror._settle_seconds(installation))
+            time.sleep(mirror.settle_seconds(installation))
             ids = sorted(candidates)
             for start in range(0, len(ids), PAGE):
                 chunk = {i: candidates[i] for i in ids[start : start + PAGE]}

@@ -9,7 +9,6 @@ import logging
 import re
 import time
 import urllib.error
-from urllib.parse import urlencode
 
 import jwt
 import shopify
@@ -227,7 +226,3 @@ def authenticate_admin(req) -> str | None:
         if fresh and shopify.Session.validate_hmac(params):
             return shop
     return None
-
-
-def install_link(shop: str) -> str:
-    return url_for("shopify.install") + "?" + urlencode({"shop": shop})
