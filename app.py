@@ -30,13 +30,20 @@ def create_app(config: dict | None = None) -> Flask:
     vault.configure(app.config["TOKEN_ENCRYPTION_KEY"])
     db.init_app(app)
     jobs.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from views import admin, admin_api, health, webhooks
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    from views import admin, admin_api, admin_storefront, health, storefront, webhooks
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_api.bp)
+    app.register_blueprint(admin_storefront.bp)
+    app.register_blueprint(storefront.bp)
     for connector in registry.storefronts():
         app.register_blueprint(connector.blueprint())
 

@@ -73,7 +73,17 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'stockguard.db'}",
         "REDIS_URL": env.get("REDIS_URL") or None,
         "RQ_QUEUE": env.get("RQ_QUEUE", "stockguard"),
+        # smtp://[user:password@]host[:port][?starttls=1] or smtps://…; unset: e-mails are logged.
         "SMTP_URL": env.get("SMTP_URL") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", "StockGuard <no-reply@stockguard.local>"),
+        # An HTTP SMS gateway: POST {"to", "body"} as JSON; unset: text messages are logged.
+        "SMS_URL": env.get("SMS_URL") or None,
+        # Storefront API: requests per minute per client address, and notify-me sign-ups per
+        # hour per client address (0 turns a limit off).
+        "STOREFRONT_RATE_LIMIT": int(env.get("STOREFRONT_RATE_LIMIT", "600")),
+        "NOTIFY_RATE_LIMIT": int(env.get("NOTIFY_RATE_LIMIT", "10")),
+        # Behind a reverse proxy: how many X-Forwarded-For hops to trust for the client address.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # A webhook body past 1 MB is refused with 413 before it is read.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -189,6 +189,12 @@ class CatalogItem:
     product_type: str | None = None
     handle: str | None = None
     details: dict = field(default_factory=dict)
+    # What a storefront theme knows the variant and product by (Shopify: legacy numeric ids;
+    # WooCommerce: post ids), the product's own title and its page (absolute or shop-relative).
+    public_id: str | None = None
+    product_public_id: str | None = None
+    product_title: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,17 +279,41 @@ class StorefrontConnector(Protocol):
     def read_order(self, installation: Installation, order_ref: str) -> OrderStockSnapshot | None:
         """The order's stock state now, for channels that report orders as snapshots."""
 
+    # ----------------------------------------------------------------- storefront
+
+    def storefront_origins(self, installation: Installation) -> list[str]:
+        """Origins (``https://host[:port]``) the store's pages are served from (CORS)."""
+
+    def product_hidden(self, installation: Installation, product_ref: str) -> bool | None:
+        """Whether the product is hidden from the online store now; None when it is gone."""
+
+    def hide_product(self, installation: Installation, product_ref: str) -> dict:
+        """Hide the product from the online store (its page stays reachable by its address
+        where the platform allows); returns what ``show_product`` needs to undo exactly that."""
+
+    def show_product(self, installation: Installation, product_ref: str, restore: dict) -> bool:
+        """Undo ``hide_product``. False (and nothing written) when the product is no longer
+        hidden the way StockGuard hid it: the merchant changed it since, so it is theirs."""
+
+    def set_backorders(
+        self, installation: Installation, product_ref: str, allow: bool, restore: dict | None
+    ) -> dict:
+        """Keep selling the product's variants at zero stock (pre-order) or stop; returns what
+        to pass as ``restore`` to undo it (the variants' previous policy)."""
+
 
 class ModuleConnector:
     """A storefront connector assembled from its platform package's modules.
 
     Subclasses name ``auth`` (blueprint ``bp``, ``authenticate_admin``), ``webhooks`` (``verify``,
-    ``parse``, ``register``) and ``inventory`` (catalog, levels and orders) modules.
+    ``parse``, ``register``), ``inventory`` (catalog, levels and orders) and ``storefront``
+    (origins, visibility, pre-order) modules.
     """
 
     auth: ClassVar[object]
     webhooks: ClassVar[object]
     inventory: ClassVar[object]
+    storefront: ClassVar[object]
 
     def blueprint(self):
         return self.auth.bp
@@ -317,3 +347,18 @@ class ModuleConnector:
 
     def read_order(self, installation, order_ref):
         return self.inventory.read_order(installation, order_ref)
+
+    def storefront_origins(self, installation):
+        return self.storefront.storefront_origins(installation)
+
+    def product_hidden(self, installation, product_ref):
+        return self.storefront.product_hidden(installation, product_ref)
+
+    def hide_product(self, installation, product_ref):
+        return self.storefront.hide_product(installation, product_ref)
+
+    def show_product(self, installation, product_ref, restore):
+        return self.storefront.show_product(installation, product_ref, restore)
+
+    def set_backorders(self, installation, product_ref, allow, restore):
+        return self.storefront.set_backorders(installation, product_ref, allow, restore)

@@ -6,9 +6,16 @@ from models.catalog import BundleComponent, Listing, Sku, sku_key
 from models.installation import Installation, InstallState
 from models.ledger import ChannelOrderLine, JobRun, Movement
 from models.pool import StockPool
+from models.restock import Restock, Supplier
+from models.storefront import Availability, NotifySubscription, ProductPolicy
 from models.webhook import WebhookDelivery
 
 __all__ = [
+    "Availability",
+    "NotifySubscription",
+    "ProductPolicy",
+    "Restock",
+    "Supplier",
     "ActivityEntry",
     "Base",
     "BundleComponent",

@@ -45,6 +45,12 @@ class Sku(Base):
     # Units never offered on any channel (damaged, display, margin of error).
     safety_buffer: Mapped[int] = mapped_column(Integer, default=0)
     is_bundle: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Restock planning: who supplies it, and whether a reorder is planned (ETA = today + lead time
+    # when no open restock covers the waiting demand).
+    supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supplier.id", ondelete="SET NULL"), index=True
+    )
+    reorder_planned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -83,6 +89,9 @@ class Listing(Base):
         UniqueConstraint("installation_id", "external_id"),
         Index("ix_listing_level", "installation_id", "level_ref"),
         Index("ix_listing_push", "installation_id", "push_pending"),
+        Index("ix_listing_storefront", "installation_id", "storefront_pending"),
+        Index("ix_listing_public", "installation_id", "public_id"),
+        Index("ix_listing_public_product", "installation_id", "product_public_id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -121,6 +130,13 @@ class Listing(Base):
     # held back from every channel at once, and folded into the ledger if no order explains them.
     unexplained: Mapped[int] = mapped_column(Integer, default=0)
     push_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The storefront's view of this listing must be computed again (see sync.availability).
+    storefront_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the store's theme calls the variant and its product, and the product page.
+    public_id: Mapped[str | None] = mapped_column(String(32))
+    product_public_id: Mapped[str | None] = mapped_column(String(32))
+    product_title: Mapped[str | None] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(String(1024))
     last_pushed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_observed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     details: Mapped[dict] = mapped_column(JSON, default=dict)

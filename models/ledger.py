@@ -23,6 +23,7 @@ class Movement(Base):
     INITIAL = "initial"  # the stock a SKU had when it was first imported
     MANUAL = "manual"  # set in StockGuard's panel
     BUNDLE = "bundle"  # a component moved by a bundle's sale or restock
+    RECEIPT = "receipt"  # a supplier restock received (entered in the panel)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pool_id: Mapped[int] = mapped_column(

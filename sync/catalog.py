@@ -25,7 +25,7 @@ from models import (
     sku_key,
     utcnow,
 )
-from sync import ledger, mirror
+from sync import availability, ledger, mirror
 from sync.pools import ensure_pool
 from sync.queue import jobs
 from sync.worker import job
@@ -96,6 +96,8 @@ def import_catalog(installation_id: int, run_id: int | None = None) -> int:
         raise
     gone = _mark_missing(session, installation, seen)
     conflicts = resolve_conflicts(session, installation)
+    remember_origins(installation, connector)
+    availability.mark(session, installation_id=installation.id, everything=True)
     summary = _summary(session, installation)
     if run:
         run.status, run.finished_at, run.total = JobRun.DONE, utcnow(), len(seen)
@@ -155,6 +157,16 @@ def upsert_listing(session, installation, pool, item: CatalogItem) -> Listing:
     listing.product_ref = item.product_ref
     listing.level_ref = item.level_ref
     listing.sku, listing.barcode, listing.title = item.sku, item.barcode, item.title
+    storefront = (item.public_id, item.product_public_id, item.product_title, item.url)
+    if storefront != (
+        listing.public_id,
+        listing.product_public_id,
+        listing.product_title,
+        listing.url,
+    ):
+        listing.public_id, listing.product_public_id = item.public_id, item.product_public_id
+        listing.product_title, listing.url = item.product_title, item.url
+        listing.storefront_pending = True
     listing.details = {
         **(listing.details or {}),
         **item.details,
@@ -284,7 +296,18 @@ def _mark_missing(session, installation, seen: set[str]) -> int:
     gone = [row for row in rows if row.external_id not in seen]
     for row in gone:
         row.status, row.sku_id, row.push_pending = Listing.DELETED, None, False
+        row.storefront_pending = True
     return len(gone)
+
+
+def remember_origins(installation: Installation, connector) -> None:
+    """The addresses the store's pages are served from: the storefront API answers them (CORS)."""
+    try:
+        origins = connector.storefront_origins(installation)
+    except Exception as e:  # the import itself succeeded; origins are read again next time
+        log.warning("storefront origins of %s not read: %s", installation.shop_domain, e)
+        return
+    installation.settings = {**(installation.settings or {}), "storefront_origins": origins}
 
 
 # --------------------------------------------------------------------------- product changes
@@ -316,6 +339,7 @@ def refresh_product(installation_id: int, product_ref: str) -> int:
         if row.external_id not in keep:
             row.status, row.sku_id, row.push_pending = Listing.DELETED, None, False
     resolve_conflicts(session, installation)
+    availability.mark(session, installation_id=installation.id, product_refs=[product_ref])
     session.commit()
     return len(items)
 
@@ -329,3 +353,5 @@ def unlist_product(session, installation, product_ref: str) -> None:
         )
     ):
         row.status, row.sku_id, row.push_pending = Listing.DELETED, None, False
+        row.storefront_pending = True
+        db.after_commit(lambda i=installation.id: availability.enqueue_refresh(i))

@@ -4,9 +4,12 @@ import os
 
 from rq import cron
 
+from sync.availability import refresh_all
 from sync.jobs import sweep_inbox
 from sync.mirror import sweep_pushes
 from sync.reconcile import reconcile_all
+from sync.restocks import check_overdue
+from sync.visibility import sweep_visibility
 
 QUEUE = os.environ.get("RQ_QUEUE", "stockguard")
 
@@ -14,3 +17,9 @@ cron.register(sweep_inbox, QUEUE, interval=60, name="sweep-inbox")
 cron.register(sweep_pushes, QUEUE, interval=60, name="sweep-pushes")
 # Webhooks get lost; a full read of every channel every 15 minutes repairs what they missed.
 cron.register(reconcile_all, QUEUE, interval=15 * 60, name="reconcile-all")
+# Sold-out products whose grace period ran out are hidden (when the merchant opted in).
+cron.register(sweep_visibility, QUEUE, interval=60, name="sweep-visibility")
+# Late restocks: the merchant is told, shoppers see "back soon" instead of a past date.
+cron.register(check_overdue, QUEUE, interval=3600, name="restocks-overdue")
+# Alternatives and dates drift as other products move: every store's view again.
+cron.register(refresh_all, QUEUE, interval=30 * 60, name="storefront-refresh")

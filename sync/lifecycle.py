@@ -16,6 +16,7 @@ from models import (
     utcnow,
 )
 from models.installation import forget_cached_ids
+from sync import notify
 from sync.dispatch import ERASED, handle
 
 log = logging.getLogger(__name__)
@@ -105,12 +106,15 @@ def _customer_redacted(event: CustomerRedacted, session, installation, delivery)
         row.body = REDACTED_BODY
         row.headers = {}
     delivery.body = REDACTED_BODY  # the request itself names the customer
+    signups = notify.forget_customer(session, installation.id, event.emails, event.phones)
     record_activity(
         session,
         installation,
         "privacy",
-        f"Customer data erased on request ({len(found)} stored webhook records redacted)",
+        f"Customer data erased on request ({len(found)} stored webhook records redacted, "
+        f"{signups} notify-me sign-ups deleted)",
         records_redacted=len(found),
+        signups_deleted=signups,
     )
 
 

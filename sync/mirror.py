@@ -107,13 +107,21 @@ def request_push(session, sku_ids) -> set[int]:
         session.scalars(
             update(Listing)
             .where(Listing.sku_id.in_(ids), Listing.status == Listing.LINKED)
-            .values(push_pending=True)
+            # The storefront's view of the same listings moves with them.
+            .values(push_pending=True, storefront_pending=True)
             .returning(Listing.installation_id)
         )
     )
     for installation_id in installations:
         db.after_commit(lambda i=installation_id: enqueue_push(i))
+        db.after_commit(lambda i=installation_id: _refresh_storefront(i))
     return installations
+
+
+def _refresh_storefront(installation_id: int) -> None:
+    from sync.availability import enqueue_refresh  # availability builds on this module
+
+    enqueue_refresh(installation_id)
 
 
 def enqueue_push(installation_id: int) -> None:

@@ -15,6 +15,9 @@ PERIODIC: list[tuple[str, str, int]] = [
     ("sync.jobs", "sweep_inbox", 60),
     ("sync.mirror", "sweep_pushes", 60),
     ("sync.reconcile", "reconcile_all", 15 * 60),
+    ("sync.visibility", "sweep_visibility", 60),
+    ("sync.restocks", "check_overdue", 60 * 60),
+    ("sync.availability", "refresh_all", 30 * 60),
 ]
 
 

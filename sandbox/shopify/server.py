@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import oauth
+from . import oauth, storefront_pages
 from .graphql_exec import run_graphql
 from .registry import RequestContext
 from .state import API_VERSION, ReceivedRequest
@@ -156,6 +156,8 @@ def create_app(sb: ShopifySandbox) -> Flask:
             sb.send_events(g.shop, ctx.events)
         # Shopify serves the version it actually used in this header (we only speak 2026-04).
         return _json(result, 200, {"X-Shopify-API-Version": API_VERSION})
+
+    storefront_pages.register(app, sb)  # the shoppers' theme pages
 
     @app.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     @app.route("/<path:path>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
