@@ -11,8 +11,16 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from . import payloads
-from .catalog import InventoryItem, InventoryLevel, Location, Product, Variant, legacy_of
-from .state import IdSequence, Shop, iso
+from .catalog import (
+    InventoryItem,
+    InventoryLevel,
+    Location,
+    Product,
+    Publication,
+    Variant,
+    legacy_of,
+)
+from .state import IdSequence, Shop, iso, utcnow
 
 if TYPE_CHECKING:
     from .webhooks import Delivery
@@ -114,7 +122,7 @@ class CatalogAdmin:
                 tags=list(tags),
             )
             if status == "ACTIVE":  # new active products are published to the Online Store
-                product.published_on.add(catalog.publications[0].legacy_id)
+                product.published_on.add(catalog.online_store().legacy_id)
             for position, spec in enumerate(specs, start=1):
                 product.variants.append(self._variant(target, product, position, spec, len(specs)))
             catalog.products.append(product)
@@ -136,6 +144,79 @@ class CatalogAdmin:
                 for v in product.variants
             ],
         }
+
+    def _product(self, shop: Shop, product_id: int | str) -> Product:
+        product = shop.catalog.product(legacy_of(product_id, "Product"))
+        if product is None:
+            raise KeyError(f"no product {product_id!r} in {shop.myshopify_domain}")
+        return product
+
+    def is_published(self, shop: str | Shop, product_id: int | str) -> bool:
+        """Whether the product is on the Online Store (what the admin's sales-channel box shows)."""
+        with self.lock:
+            target = self._shop(shop)
+            online_store = target.catalog.online_store().legacy_id
+            return online_store in self._product(target, product_id).published_on
+
+    def set_published(self, shop: str | Shop, product_id: int | str, published: bool) -> None:
+        """Tick or untick the Online Store channel for a product, as a merchant does."""
+        with self.lock:
+            target = self._shop(shop)
+            product = self._product(target, product_id)
+            online_store = target.catalog.online_store().legacy_id
+            if published:
+                product.published_on.add(online_store)
+            else:
+                product.published_on.discard(online_store)
+            product.updated_at = utcnow()
+
+    def set_variant_policy(self, shop: str | Shop, variant_id: int | str, policy: str) -> None:
+        """The merchant's "Continue selling when out of stock" box: ``CONTINUE`` or ``DENY``."""
+        if policy not in ("DENY", "CONTINUE"):
+            raise ValueError("policy must be DENY or CONTINUE")
+        with self.lock:
+            variant = self._shop(shop).catalog.variant(legacy_of(variant_id, "ProductVariant"))
+            if variant is None:
+                raise KeyError(f"no variant {variant_id!r}")
+            variant.inventory_policy = policy
+            variant.updated_at = utcnow()
+
+    def variant_policy(self, shop: str | Shop, variant_id: int | str) -> str:
+        with self.lock:
+            variant = self._shop(shop).catalog.variant(legacy_of(variant_id, "ProductVariant"))
+            if variant is None:
+                raise KeyError(f"no variant {variant_id!r}")
+            return variant.inventory_policy
+
+    def delete_product(self, shop: str | Shop, product_id: int | str) -> None:
+        """Delete a product and its variants in the admin (no webhook is sent)."""
+        with self.lock:
+            target = self._shop(shop)
+            product = self._product(target, product_id)
+            catalog = target.catalog
+            for variant in product.variants:
+                catalog.variants.pop(variant.legacy_id, None)
+                catalog.items.pop(variant.inventory_item.legacy_id, None)
+            catalog.products.remove(product)
+
+    def set_primary_domain(self, shop: str | Shop, host: str | None) -> None:
+        """Connect a custom domain as the online store's primary one (None: back to myshopify)."""
+        with self.lock:
+            self._shop(shop).custom_domain = host.lower() if host else None
+
+    def add_sales_channel(self, shop: str | Shop, name: str, app_handle: str) -> str:
+        """Install another sales channel app; returns its publication's gid (listed first)."""
+        with self.lock:
+            publication = Publication(
+                self.ids.next(),
+                name,
+                app_handle=app_handle,
+                app_id=self.ids.next(),
+                catalog_id=self.ids.next(),
+            )
+            # Listed before the Online Store so a client can't rely on it coming first.
+            self._shop(shop).catalog.publications.insert(0, publication)
+        return publication.gid
 
     def _variant(self, shop: Shop, product: Product, position: int, spec: dict, n: int):
         policy = spec.get("inventory_policy", "DENY").upper()

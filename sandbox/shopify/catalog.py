@@ -19,6 +19,9 @@ from typing import Any
 
 from .state import gid, utcnow
 
+# The Online Store sales channel's app handle (``appByHandle(handle: "online_store")`` in older
+# API versions; the app's ``handle`` in ``AppCatalog.apps`` today).
+ONLINE_STORE = "online_store"
 UNAVAILABLE_NAMES = ("damaged", "quality_control", "reserved", "safety_stock")
 STORED_NAMES = ("available", "committed", "incoming", *UNAVAILABLE_NAMES)
 READABLE_NAMES = (
@@ -147,9 +150,14 @@ class Product:
 
 @dataclass
 class Publication:
+    """A sales channel's publication; its app (``app_handle``) says which channel it is."""
+
     legacy_id: int
-    name: str
+    name: str  # Publication.name (deprecated) and its AppCatalog's title
     auto_publish: bool = True
+    app_handle: str = ""
+    app_id: int = 0
+    catalog_id: int = 0
 
     @property
     def gid(self) -> str:
@@ -215,6 +223,10 @@ class Catalog:
     publications: list[Publication] = field(default_factory=list)
     idempotent: dict[str, IdempotentResult] = field(default_factory=dict)
     adjustment_groups: int = 0
+
+    def online_store(self) -> Publication:
+        """The Online Store channel's publication (every shop has one)."""
+        return next(p for p in self.publications if p.app_handle == ONLINE_STORE)
 
     def location(self, legacy_id: int | str | None) -> Location | None:
         return next((loc for loc in self.locations if str(loc.legacy_id) == str(legacy_id)), None)

@@ -18,7 +18,7 @@ from .objects import connection, legacy_id_of, product_object, variant_object
 from .payloads import VariantSpec
 from .registry import REGISTRY, RequestContext, SandboxUnimplemented
 from .resolvers_shop import shop_object
-from .state import utcnow
+from .state import gid, utcnow
 
 MODELLED_VARIANT_INPUT = {"id", "inventoryPolicy", "price", "barcode", "inventoryItem"}
 MODELLED_ITEM_INPUT = {"sku", "tracked"}
@@ -148,11 +148,37 @@ def bulk_update_variants(ctx: RequestContext, info, productId: str, variants: li
 # --------------------------------------------------------------------------- publications
 
 
+def app_object(publication) -> dict:
+    """The sales channel's app (only what identifies it is modelled)."""
+    return {
+        "__typename": "App",
+        "id": gid("App", publication.app_id),
+        "handle": publication.app_handle,
+        "title": publication.name,
+    }
+
+
+def app_catalog_object(publication) -> dict:
+    """``Publication.catalog`` of a sales channel: an AppCatalog titled like the channel."""
+    return {
+        "__typename": "AppCatalog",
+        "id": gid("AppCatalog", publication.catalog_id),
+        "title": publication.name,
+        "status": "ACTIVE",
+        "apps": lambda info, **args: connection(
+            [publication], app_object, args, key=lambda p: p.app_id
+        ),
+        "publication": lambda info: publication_object(publication),
+    }
+
+
 def publication_object(publication) -> dict:
     return {
         "__typename": "Publication",
         "id": publication.gid,
-        "name": publication.name,
+        "name": publication.name,  # deprecated in favour of catalog.title; still answered
+        "app": lambda info: app_object(publication),  # deprecated; still answered
+        "catalog": lambda info: app_catalog_object(publication),
         "autoPublish": publication.auto_publish,
         "supportsFuturePublishing": False,
     }
@@ -160,9 +186,13 @@ def publication_object(publication) -> dict:
 
 @REGISTRY.query("publications")
 def resolve_publications(ctx: RequestContext, info, **args) -> dict:
-    if args.get("catalogType"):
-        raise SandboxUnimplemented("publications(catalogType:)")
-    return connection(list(ctx.shop.catalog.publications), publication_object, args)
+    publications = list(ctx.shop.catalog.publications)
+    # Every publication here belongs to a sales channel app: APP lists them all, the B2B and
+    # market catalog types none.
+    catalog_type = args.pop("catalogType", None)
+    if catalog_type not in (None, "APP"):
+        publications = []
+    return connection(publications, publication_object, args)
 
 
 @REGISTRY.query("publication")

@@ -21,12 +21,27 @@ def shop_object(ctx: RequestContext) -> dict:
         "email": shop.email,
         "contactEmail": shop.email,
         "createdAt": iso(shop.created_at),
+        # Shop.url is the primary domain's URL (https://{myshopify domain} without a custom one).
+        "url": f"https://{shop.primary_host}",
+        "primaryDomain": domain_object(shop),
         "plan": {
             "displayName": display_name,
             "publicDisplayName": display_name,
             "partnerDevelopment": False,
             "shopifyPlus": shopify_plus,
         },
+    }
+
+
+def domain_object(shop) -> dict:
+    """``Shop.primaryDomain``: a connected custom domain, else the myshopify domain."""
+    return {
+        "__typename": "Domain",
+        "id": gid("Domain", shop.primary_domain_id),
+        "host": shop.primary_host,
+        "url": f"https://{shop.primary_host}",
+        "sslEnabled": True,
+        "localization": None,
     }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from . import payloads
 from .admin_catalog import CatalogAdmin
 from .admin_orders import OrdersAdmin, OutOfStock
-from .catalog import Location, Publication
+from .catalog import ONLINE_STORE, Location, Publication
 from .cost import LeakyBucket
 from .server import create_app
 from .state import (
@@ -27,7 +27,6 @@ from .state import (
     Shop,
     topic_enum,
 )
-from .storefront_pages import StorefrontPages
 from .webhooks import Delivery, DropRules, WebhookEvent, build_headers, encode_body, post
 
 __all__ = ["Fault", "Faults", "OutOfStock", "ShopifySandbox"]
@@ -75,7 +74,7 @@ class Faults:
         self._release.set()
 
 
-class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
+class ShopifySandbox(CatalogAdmin, OrdersAdmin):
     """A loopback stand-in for Shopify: OAuth, Admin GraphQL 2026-04, signed webhooks.
 
     ``plan`` sets the GraphQL restore rate (standard 100, advanced 200, plus 1000,
@@ -84,8 +83,7 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
     fixes the order of shuffled webhook deliveries (``webhook_order="shuffle"``).
 
     The store admin's and shoppers' side (catalogue, stock edits, orders) is in
-    ``admin_catalog.CatalogAdmin`` and ``admin_orders.OrdersAdmin``; its theme pages (what a
-    shopper's browser loads) in ``storefront_pages.StorefrontPages``.
+    ``admin_catalog.CatalogAdmin`` and ``admin_orders.OrdersAdmin``.
     """
 
     def __init__(
@@ -153,13 +151,22 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
                 email=email or f"owner@{domain}",
                 plan=plan,
                 primary_location_id=self.ids.next(),
+                primary_domain_id=self.ids.next(),
             )
             # Every store starts with one location ("Shop location", as captured) and the
             # Online Store sales channel's publication.
             shop.catalog.locations.append(
                 Location(shop.primary_location_id, "Shop location", self.ids.next())
             )
-            shop.catalog.publications.append(Publication(self.ids.next(), "Online Store"))
+            shop.catalog.publications.append(
+                Publication(
+                    self.ids.next(),
+                    "Online Store",
+                    app_handle=ONLINE_STORE,
+                    app_id=self.ids.next(),
+                    catalog_id=self.ids.next(),
+                )
+            )
             self.shops[domain] = shop
         return shop
 

@@ -124,6 +124,9 @@ class Shop:
     plan: str
     primary_location_id: int
     created_at: dt.datetime = field(default_factory=utcnow)
+    # The online store's primary domain: the myshopify domain until the merchant connects one.
+    primary_domain_id: int = 0
+    custom_domain: str | None = None
     installed: bool = False
     access_tokens: set[str] = field(default_factory=set)
     revoked_tokens: set[str] = field(default_factory=set)
@@ -138,6 +141,10 @@ class Shop:
     @property
     def id(self) -> str:
         return gid("Shop", self.legacy_id)
+
+    @property
+    def primary_host(self) -> str:
+        return self.custom_domain or self.myshopify_domain
 
     @property
     def handle(self) -> str:
