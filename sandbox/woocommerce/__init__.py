@@ -252,6 +252,37 @@ class WooSandbox:
             self.store.save(p)
             return product_json(self.store, p, self.home, "view")
 
+    def product(self, product_or_variation_id: int) -> dict:
+        """The product (or variation, product-shaped) as ``GET /products/<id>`` shows it now."""
+        with self.store.lock:
+            p = self._any_product(product_or_variation_id)
+            return product_json(self.store, p, self.home, "view")
+
+    def create_category(self, name: str, slug: str | None = None) -> dict:
+        """Add a product category in wp-admin; returns ``{"id", "name", "slug"}``."""
+        with self.store.tx():
+            return self.store.create_category(name, slug)
+
+    def set_catalog_visibility(self, product_id: int, value: str) -> dict:
+        """The "Catalog visibility" setting of the product page in wp-admin."""
+        if value not in ("visible", "catalog", "search", "hidden"):
+            raise ValueError(f"catalog visibility {value!r}")
+        with self.store.tx():
+            p = self._any_product(product_id)
+            p.catalog_visibility = value
+            self.store.save(p)
+            return product_json(self.store, p, self.home, "view")
+
+    def set_backorders(self, product_or_variation_id: int, value: str) -> dict:
+        """The "Allow backorders?" setting (no / notify / yes) of a product or variation."""
+        if value not in ("no", "notify", "yes"):
+            raise ValueError(f"backorders {value!r}")
+        with self.store.tx():
+            p = self._any_product(product_or_variation_id)
+            self.store.apply_props(p, {"backorders": value}, creating=False)
+            self.store.save(p)
+            return product_json(self.store, p, self.home, "view")
+
     def trash_product(self, product_id: int) -> None:
         with self.store.tx():
             self.store.trash_product(self._any_product(product_id))

@@ -76,6 +76,8 @@ class Product:
     # Parent products: [{"name", "options", "visible", "variation", "position"}];
     # variations: [{"name", "option"}] naming the parent attribute they pick.
     attributes: list = field(default_factory=list)
+    # product_cat term ids (none: the default category, Uncategorized); variations have none.
+    category_ids: list = field(default_factory=list)
     related_ids: list = field(default_factory=list)
     meta_data: list = field(default_factory=list)
     trashed_from: str = ""

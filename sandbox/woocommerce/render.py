@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from .models import Order, OrderNote, Product
 from .serialize import rawurlencode, sanitize_title, wp_date, wpautop
-from .store import UNCATEGORIZED, Store
+from .store import Store
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -208,7 +208,7 @@ def product_json(store: Store, p: Product, base: str, context: str = "view") -> 
         "cross_sell_ids": [],
         "parent_id": p.parent_id,
         "purchase_note": p.purchase_note,
-        "categories": [] if variation else [dict(UNCATEGORIZED)],
+        "categories": store.product_categories(p),
         "brands": [],
         "tags": [],
         "images": [],

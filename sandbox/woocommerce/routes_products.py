@@ -30,6 +30,19 @@ VARIATION_ORDERBY = ["date", "id", "include", "title", "slug", "modified", "menu
 POST_STATUSES = ["any", "future", "trash", "draft", "pending", "private", "publish"]
 PRODUCT_TYPES = ["simple", "grouped", "external", "variable"]
 STOCK_STATUSES = ["instock", "outofstock", "onbackorder"]
+CATALOG_VISIBILITIES = ["visible", "catalog", "search", "hidden"]
+BACKORDERS = ["no", "notify", "yes"]
+
+
+def _check_enums(req: RestRequest, variation: bool = False) -> None:
+    """The route's arg schema (``rest_invalid_param`` on a value outside the enum).
+
+    Batch items are not validated against it: WooCommerce hands them to the handlers as they are.
+    """
+    enum_arg(req, "backorders", None, BACKORDERS)
+    enum_arg(req, "stock_status", None, STOCK_STATUSES)
+    if not variation:  # variations inherit their parent's catalog visibility
+        enum_arg(req, "catalog_visibility", None, CATALOG_VISIBILITIES)
 
 
 def _sort_key(orderby: str, include: list[int]):
@@ -79,6 +92,11 @@ def _filter(req: RestRequest, items: list[Product], orderby_choices: list[str]) 
     if exclude:
         items = [p for p in items if p.id not in exclude]
     return sorted(items, key=_sort_key(orderby, include), reverse=order == "desc")
+
+
+def _checked(req: RestRequest, variation: bool = False) -> RestRequest:
+    _check_enums(req, variation)
+    return req
 
 
 def _error_item(item_id, error: WCError) -> dict:
@@ -274,19 +292,21 @@ def build(sb) -> list:
     return [
         route(
             "products",
-            {"GET": list_products, "POST": lambda r: create_product(r)},
+            {"GET": list_products, "POST": lambda r: create_product(_checked(r))},
             COLLECTION_KINDS,
         ),
         route("products/batch", dict.fromkeys(BATCH_KINDS, batch_products), BATCH_KINDS),
         route(
             r"products/(?P<id>\d+)",
-            item_methods(get_product, lambda r: update_product(r), lambda r: delete_product(r)),
+            item_methods(
+                get_product, lambda r: update_product(_checked(r)), lambda r: delete_product(r)
+            ),
             ITEM_KINDS,
             product_exists,
         ),
         route(
             r"products/(?P<product_id>\d+)/variations",
-            {"GET": list_variations, "POST": lambda r: create_variation(r)},
+            {"GET": list_variations, "POST": lambda r: create_variation(_checked(r, True))},
             COLLECTION_KINDS,
         ),
         route(
@@ -297,7 +317,9 @@ def build(sb) -> list:
         route(
             r"products/(?P<product_id>\d+)/variations/(?P<id>\d+)",
             item_methods(
-                get_variation, lambda r: update_variation(r), lambda r: delete_variation(r)
+                get_variation,
+                lambda r: update_variation(_checked(r, True)),
+                lambda r: delete_variation(r),
             ),
             ITEM_KINDS,
             variation_exists,

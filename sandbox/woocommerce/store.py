@@ -43,6 +43,9 @@ class Store:
         self.products: dict[int, Product] = {}
         self.orders: dict = {}
         self.api_keys: list[ApiKey] = []
+        # product_cat terms by term id; a fresh install has only Uncategorized (term 15).
+        self.categories: dict[int, dict] = {UNCATEGORIZED["id"]: dict(UNCATEGORIZED)}
+        self._term_id = UNCATEGORIZED["id"]
         self.on_commit: Callable[[list[tuple[str, int]]], None] | None = None
         self._events: list[tuple[str, int]] | None = None
         self._post_id = 9  # a fresh WordPress install already used posts 1..9
@@ -117,6 +120,28 @@ class Store:
             if secrets.compare_digest(key.consumer_key.encode(), consumer_key.encode()):
                 return key
         return None
+
+    def create_category(self, name: str, slug: str | None = None) -> dict:
+        """``wp_insert_term(name, 'product_cat')``: a new term id, a sanitized unique slug."""
+        self._term_id += 1
+        base = sanitize_title(slug or name) or "category"
+        taken = {c["slug"] for c in self.categories.values()}
+        unique, n = base, 2
+        while unique in taken:
+            unique, n = f"{base}-{n}", n + 1
+        term = {"id": self._term_id, "name": name, "slug": unique}
+        self.categories[term["id"]] = term
+        return dict(term)
+
+    def product_categories(self, p: Product) -> list[dict]:
+        """The product's categories as the REST API lists them: by name (``wp_get_post_terms``
+        order); a product saved without any is in the default category."""
+        if p.is_variation:
+            return []
+        terms = [self.categories[i] for i in p.category_ids if i in self.categories]
+        if not terms:
+            return [dict(UNCATEGORIZED)]
+        return [dict(t) for t in sorted(terms, key=lambda t: (t["name"].lower(), t["id"]))]
 
     # ------------------------------------------------------------------ lookups
 
@@ -197,6 +222,15 @@ class Store:
                     p.dimensions[axis] = str(data["dimensions"][axis])
         if data.get("sku") is not None:
             self.set_sku(p, str(data["sku"]))
+        if isinstance(data.get("categories"), list) and not p.is_variation:
+            # wp_set_object_terms skips ids that name no term.
+            p.category_ids = [
+                int(c["id"])
+                for c in data["categories"]
+                if isinstance(c, dict)
+                and str(c.get("id", "")).isdigit()
+                and int(c["id"]) in self.categories
+            ]
         if isinstance(data.get("meta_data"), list):
             for meta in data["meta_data"]:
                 if isinstance(meta, dict) and "key" in meta:
