@@ -91,15 +91,18 @@ query StockGuardCatalogPage($first: Int!, $after: String, $locationId: ID!) {
 """
 )
 
+# 100 variants a page, like the catalog: at 250 the document would cost ~1,250 points, over
+# Shopify's 1,000-point ceiling for a single query (MAX_COST_EXCEEDED).
 PRODUCT_VARIANTS_DOCUMENT = (
     """
-query StockGuardProductVariants($id: ID!, $locationId: ID!) {
+query StockGuardProductVariants($id: ID!, $locationId: ID!, $first: Int!, $after: String) {
   product(id: $id) {
     id
-    variants(first: 250) {
+    variants(first: $first, after: $after) {
       nodes {"""
     + _VARIANT_FIELDS
     + """      }
+      pageInfo { hasNextPage endCursor }
     }
   }
 }

@@ -82,13 +82,27 @@ def catalog(installation, location_ref: str) -> Iterator[list[CatalogItem]]:
 
 
 def product_items(installation, product_ref: str, location_ref: str) -> list[CatalogItem] | None:
-    data = client_for(installation).graphql(
-        docs.PRODUCT_VARIANTS_DOCUMENT, {"id": product_ref, "locationId": location_ref}
-    )
-    product = data.get("product")
-    if product is None:
-        return None
-    return [_item(node) for node in product["variants"]["nodes"]]
+    """One product's variants, 100 a page. https://shopify.dev/docs/api/admin-graphql/2026-04/queries/product"""
+    client = client_for(installation)
+    items: list[CatalogItem] = []
+    after = None
+    while True:
+        product = client.graphql(
+            docs.PRODUCT_VARIANTS_DOCUMENT,
+            {
+                "id": product_ref,
+                "locationId": location_ref,
+                "first": CATALOG_PAGE_SIZE,
+                "after": after,
+            },
+        ).get("product")
+        if product is None:
+            return None
+        conn = product["variants"]
+        items.extend(_item(node) for node in conn["nodes"])
+        if not conn["pageInfo"]["hasNextPage"]:
+            return items
+        after = conn["pageInfo"]["endCursor"]
 
 
 def read_levels(

@@ -97,3 +97,21 @@ def test_writes_use_compare_and_set_and_report_a_stale_level(app, shop, shopify_
     assert first["referenceDocumentUri"].startswith("stockguard://push/")
     assert [q["changeFromQuantity"] for q in first["quantities"]] == [5, 5]
     assert "@idempotent" in writes[0].graphql_query
+
+
+def test_product_items_pages_a_large_product_under_the_query_cost_ceiling(
+    app, shop, shopify_sandbox
+):
+    variants = [{"sku": f"BIG-{i}", "title": f"#{i}", "available": 1} for i in range(130)]
+    product = shopify_sandbox.create_product(SHOP, "Big", variants=variants)
+    location = shopify_sandbox.default_location(SHOP)
+    with app.app_context():
+        items = inventory.product_items(shop, product["id"], location)
+    assert [i.sku for i in items] == [f"BIG-{i}" for i in range(130)]
+    # 250 variants a page would ask for ~1,250 points, over Shopify's 1,000 per query.
+    calls = [
+        r
+        for r in shopify_sandbox.requests_log
+        if "StockGuardProductVariants" in (r.graphql_query or "")
+    ]
+    assert [c.graphql_variables["first"] for c in calls] == [100, 100]
