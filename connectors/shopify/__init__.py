@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from connectors.base import ModuleConnector
-from connectors.shopify import auth, inventory, webhooks
+from connectors.shopify import auth, inventory, storefront, webhooks
 
 
 class ShopifyConnector(ModuleConnector):
@@ -13,4 +13,4 @@ class ShopifyConnector(ModuleConnector):
     display_name: ClassVar[str] = "Shopify"
     # inventorySetQuantities refuses a stale changeFromQuantity.
     compare_and_set: ClassVar[bool] = True
-    auth, webhooks, inventory = auth, webhooks, inventory
+    auth, webhooks, inventory, storefront = auth, webhooks, inventory, storefront

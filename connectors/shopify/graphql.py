@@ -133,3 +133,73 @@ mutation StockGuardSetLevels($input: InventorySetQuantitiesInput!, $idempotencyK
   }
 }
 """
+
+# --------------------------------------------------------------------------- storefront
+
+# Where the shop's pages are served from: its myshopify domain and its primary domain.
+STOREFRONT_DOMAINS_DOCUMENT = """
+query StockGuardStorefrontDomains {
+  shop { myshopifyDomain primaryDomain { url host } }
+}
+"""
+
+# Sales channels' publications. Publication.name is deprecated; a channel is told by its app's
+# handle (the Online Store is "online_store"), its catalog's title as a fallback.
+PUBLICATIONS_DOCUMENT = """
+query StockGuardPublications($after: String) {
+  publications(first: 25, after: $after, catalogType: APP) {
+    nodes {
+      id
+      catalog {
+        title
+        ... on AppCatalog { apps(first: 3) { nodes { handle } } }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+PRODUCT_PUBLISHED_DOCUMENT = """
+query StockGuardProductPublished($id: ID!, $publicationId: ID!) {
+  product(id: $id) { id publishedOnPublication(publicationId: $publicationId) }
+}
+"""
+
+PUBLISHABLE_PUBLISH_DOCUMENT = """
+mutation StockGuardPublish($id: ID!, $input: [PublicationInput!]!) {
+  publishablePublish(id: $id, input: $input) {
+    userErrors { field message }
+  }
+}
+"""
+
+PUBLISHABLE_UNPUBLISH_DOCUMENT = """
+mutation StockGuardUnpublish($id: ID!, $input: [PublicationInput!]!) {
+  publishableUnpublish(id: $id, input: $input) {
+    userErrors { field message }
+  }
+}
+"""
+
+VARIANT_POLICIES_DOCUMENT = """
+query StockGuardVariantPolicies($id: ID!, $after: String) {
+  product(id: $id) {
+    id
+    variants(first: 250, after: $after) {
+      nodes { id inventoryPolicy }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+# CONTINUE: the variant keeps selling at zero stock (pre-order); DENY: it stops.
+VARIANT_POLICIES_UPDATE_DOCUMENT = """
+mutation StockGuardSetVariantPolicies($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+    productVariants { id inventoryPolicy }
+    userErrors { field message code }
+  }
+}
+"""

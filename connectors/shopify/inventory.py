@@ -63,7 +63,18 @@ def _item(node: dict) -> CatalogItem:
         product_type=product.get("productType") or None,
         handle=product.get("handle"),
         details={"inventory_policy": node.get("inventoryPolicy"), "status": product.get("status")},
+        # Themes know variants and products by their legacy ids, the tail of the gids (free to
+        # derive; legacyResourceId would say the same).
+        public_id=_legacy_id(node["id"]),
+        product_public_id=_legacy_id(product["id"]),
+        product_title=product.get("title"),
+        url=f"/products/{product['handle']}" if product.get("handle") else None,
     )
+
+
+def _legacy_id(gid: str) -> str:
+    """``gid://shopify/ProductVariant/4242`` → ``4242``."""
+    return gid.rsplit("/", 1)[-1].split("?", 1)[0]
 
 
 def catalog(installation, location_ref: str) -> Iterator[list[CatalogItem]]:
