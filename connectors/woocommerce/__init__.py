@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from connectors.base import ModuleConnector
-from connectors.woocommerce import auth, inventory, webhooks
+from connectors.woocommerce import auth, inventory, storefront, webhooks
 
 
 class WooCommerceConnector(ModuleConnector):
@@ -13,4 +13,4 @@ class WooCommerceConnector(ModuleConnector):
     display_name: ClassVar[str] = "WooCommerce"
     # The REST API can only re-read before writing (see inventory.write_levels).
     compare_and_set: ClassVar[bool] = False
-    auth, webhooks, inventory = auth, webhooks, inventory
+    auth, webhooks, inventory, storefront = auth, webhooks, inventory, storefront

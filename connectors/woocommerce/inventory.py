@@ -40,23 +40,37 @@ def _item(obj: dict, parent: dict | None = None) -> CatalogItem:
     if parent is not None:
         options = ", ".join(a.get("option", "") for a in obj.get("attributes") or [])
         title = f"{parent.get('name')} - {options}" if options else parent.get("name", title)
+    product = parent or obj
     return CatalogItem(
         external_id=str(obj["id"]),
-        product_ref=str(parent["id"] if parent else obj["id"]),
+        product_ref=str(product["id"]),
         level_ref=str(obj["id"]),
         sku=obj.get("sku") or None,
         barcode=obj.get("global_unique_id") or None,
         title=title,
         quantity=quantity,
         tracked=quantity is not None,
-        product_type=None,
-        handle=(parent or obj).get("slug"),
+        product_type=_category_type(product),
+        handle=product.get("slug"),
         details={
             "parent_id": parent["id"] if parent else None,
             "backorders": obj.get("backorders"),
             "permalink": obj.get("permalink"),
         },
+        # Post ids are what the shop's pages know products and variations by.
+        public_id=str(obj["id"]),
+        product_public_id=str(product["id"]),
+        product_title=product.get("name") or None,
+        url=product.get("permalink") or None,
     )
+
+
+def _category_type(product: dict) -> str | None:
+    """``category:{slug}`` of the product's first category (WooCommerce has no product type
+    in Shopify's sense; its categories are what merchants group products by)."""
+    categories = product.get("categories") or []
+    slug = categories[0].get("slug") if categories else None
+    return f"category:{slug}" if slug else None
 
 
 def _variations(client: WooClient, parent: dict) -> list[CatalogItem]:
