@@ -27,6 +27,7 @@ from .state import (
     Shop,
     topic_enum,
 )
+from .storefront_pages import StorefrontPages
 from .webhooks import Delivery, DropRules, WebhookEvent, build_headers, encode_body, post
 
 __all__ = ["Fault", "Faults", "OutOfStock", "ShopifySandbox"]
@@ -74,7 +75,7 @@ class Faults:
         self._release.set()
 
 
-class ShopifySandbox(CatalogAdmin, OrdersAdmin):
+class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
     """A loopback stand-in for Shopify: OAuth, Admin GraphQL 2026-04, signed webhooks.
 
     ``plan`` sets the GraphQL restore rate (standard 100, advanced 200, plus 1000,
@@ -83,7 +84,8 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin):
     fixes the order of shuffled webhook deliveries (``webhook_order="shuffle"``).
 
     The store admin's and shoppers' side (catalogue, stock edits, orders) is in
-    ``admin_catalog.CatalogAdmin`` and ``admin_orders.OrdersAdmin``.
+    ``admin_catalog.CatalogAdmin`` and ``admin_orders.OrdersAdmin``; its theme pages (what a
+    shopper's browser loads) in ``storefront_pages.StorefrontPages``.
     """
 
     def __init__(
