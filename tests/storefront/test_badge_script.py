@@ -62,7 +62,7 @@ def test_script_speaks_the_contract():
     source = SCRIPT.read_text(encoding="utf-8")
     for needle in (
         "'/availability?'",
-        "'/notify'",
+        "'/notify?'",
         "i += 50",  # at most 50 ids per request
         "3000",  # AbortController timeout
         "data-sg-product",

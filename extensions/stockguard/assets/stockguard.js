@@ -1,12 +1,7 @@
-/* StockGuard badges (docs/storefront.md). Ships as is: keep it under 4 KB gzipped. On any
-   failure the placeholders stay empty. */
+/* StockGuard badges (docs/storefront.md). Ships as is: keep it under 4 KB gzipped. */
 (() => {
-  // Every entry point is guarded: a badge must never break the shop's page.
-  const guard = (fn) => (...args) => {
-    try {
-      return Promise.resolve(fn(...args)).catch(() => {});
-    } catch (e) {}
-  };
+  // Every entry point is guarded: on any failure the placeholders just stay empty.
+  const guard = (fn) => (...args) => new Promise((run) => run(fn(...args))).catch(() => {});
 
   // In KEYS order; the merchant's settings.texts override them.
   const KEYS = 'in_stock low_stock out_of_stock preorder eta eta_soon notify email consent submit thanks error alternatives';
@@ -91,11 +86,13 @@
     else if (key === 'low_stock' && texts.low_stock.includes('{n}')) key = 'in_stock';
     if (!texts[key]) return null;
     let text = texts[key].replace('{n}', n);
-    // A calendar date: in local time the west would see the day before.
     const date = new Date(item.eta + 'T00:00:00Z');
-    const format = { day: 'numeric', month: 'short', timeZone: 'UTC' };
     if (item.eta_soon) text += ' · ' + texts.eta_soon;
-    else if (date > 0) text += ' · ' + texts.eta.replace('{date}', date.toLocaleDateString(lang, format));
+    else if (date > 0) {
+      // A calendar date, so in UTC: in local time the west would see the day before.
+      const day = date.toLocaleDateString(lang, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+      text += ' · ' + texts.eta.replace('{date}', day);
+    }
     const line = node('div', text, 'sg-l');
     line.setAttribute('role', 'status');
     line.style.color = (data.settings.colors || {})[item.state] || '';
@@ -120,7 +117,7 @@
     const contact = node('input');
     const consent = node('input');
     // Checked by the browser before submit.
-    Object.assign(contact, { name: 'contact', required: true, title: texts.email });
+    Object.assign(contact, { name: 'contact', required: true });
     contact.pattern = '[^@\\s]+@[^@\\s]+\\.[^@\\s]+|\\+[0-9 ]{7,20}';
     Object.assign(consent, { type: 'checkbox', required: true });
     const labels = [node('label', texts.email + ' '), node('label')];
@@ -139,7 +136,8 @@
         consent: consent.checked,
         locale: lang,
       });
-      const answer = await request('/notify', {
+      // ?shop= tells the CORS preflight (no body) which store.
+      const answer = await request('/notify?' + new URLSearchParams({ shop }), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body,
