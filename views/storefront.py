@@ -33,7 +33,6 @@ MAX_NOTIFY_BODY = 4096
 CACHE_CONTROL = "public, max-age=10, stale-while-revalidate=30"
 
 cache = StorefrontCache()
-_limiters: dict[str, RateLimiter] = {}
 
 
 class StorefrontError(Exception):
@@ -43,10 +42,11 @@ class StorefrontError(Exception):
 
 
 def _limiter(name: str, setting: str, window: int) -> RateLimiter:
+    limiters = current_app.extensions.setdefault("rate_limiters", {})
     limit = current_app.config[setting]
-    limiter = _limiters.get(name)
+    limiter = limiters.get(name)
     if limiter is None or limiter.limit != limit:
-        limiter = _limiters[name] = RateLimiter(name, limit, window)
+        limiter = limiters[name] = RateLimiter(name, limit, window)
     return limiter
 
 
