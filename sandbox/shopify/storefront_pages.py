@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "stockguard"
 ASSETS_PATH = "/cdn/stockguard/assets/"
 LOCALES = ("en", "fr", "ar")
-ONLINE_STORE = "Online Store"  # the Online Store channel's publication name
 
 # ------------------------------------------------------------------ Liquid as Shopify speaks it
 
@@ -185,8 +184,8 @@ def shop_drop(shop: Shop) -> dict[str, Any]:
 
 def on_online_store(shop: Shop, product: Product) -> bool:
     """Shoppers see active products published to the Online Store; others are a 404."""
-    online = [p.legacy_id for p in shop.catalog.publications if p.name == ONLINE_STORE]
-    return product.status == "ACTIVE" and any(p in product.published_on for p in online)
+    online_store = shop.catalog.online_store().legacy_id
+    return product.status == "ACTIVE" and online_store in product.published_on
 
 
 # ------------------------------------------------------------------ theme pages

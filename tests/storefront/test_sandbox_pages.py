@@ -141,8 +141,7 @@ def test_collection_page_has_a_badge_line_per_published_product(store):
     shirt = store.create_product(SHOP, "Shirt", variants=[{"sku": "SH", "available": 2}])
     hidden = store.create_product(SHOP, "Hidden", variants=[{"sku": "HI", "available": 2}])
     draft = store.create_product(SHOP, "Draft", variants=[{"sku": "DR"}], status="DRAFT")
-    with store.lock:  # the merchant unticks the Online Store channel
-        store.shops[SHOP].catalog.product(hidden["legacy_id"]).published_on.clear()
+    store.set_published(SHOP, hidden["id"], False)  # the merchant unticks the Online Store
 
     page = get(store, "/collections/all")
     assert page.status_code == 200
