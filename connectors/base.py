@@ -282,7 +282,8 @@ class StorefrontConnector(Protocol):
     # ----------------------------------------------------------------- storefront
 
     def storefront_origins(self, installation: Installation) -> list[str]:
-        """Origins (``https://host[:port]``) the store's pages are served from (CORS)."""
+        """Origins (``https://host[:port]``) the store's pages are served from (CORS); the
+        address shoppers know the store by (its primary domain) comes last."""
 
     def product_hidden(self, installation: Installation, product_ref: str) -> bool | None:
         """Whether the product is hidden from the online store now; None when it is gone."""

@@ -127,7 +127,9 @@ def _customer_data_requested(event: CustomerDataRequested, session, installation
         installation,
         "privacy",
         f"Customer data request: StockGuard holds {len(found)} stored webhook records "
-        "mentioning this customer (order and stock events, no payment data).",
+        "mentioning this customer (order and stock events, no payment data) and "
+        f"{notify.held_for_customer(session, installation.id, event.emails, event.phones)} "
+        "notify-me sign-ups (contact, product, language, consent, dates).",
         request_id=event.request_id,
         records=[row.id for row in found],
         topics=sorted({row.topic for row in found}),

@@ -15,7 +15,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 
 from extensions import db
 from models import (
@@ -127,17 +127,36 @@ def unsubscribe(session, subscription: NotifySubscription) -> None:
         subscription.status = NotifySubscription.UNSUBSCRIBED
 
 
-def forget_customer(session, installation_id: int, emails=(), phones=()) -> int:
-    """customers/redact: delete the customer's sign-ups in this store."""
-    contacts = [e.strip().lower() for e in emails if e] + [
+def _contacts(emails, phones) -> list[str]:
+    return [e.strip().lower() for e in emails if e] + [
         re.sub(r"[\s().-]", "", p) for p in phones if p
     ]
+
+
+def held_for_customer(session, installation_id: int, emails=(), phones=()) -> int:
+    """customers/data_request: how many notify-me sign-ups name the customer."""
+    contacts = _contacts(emails, phones)
+    if not contacts:
+        return 0
+    return len(
+        session.scalars(
+            select(NotifySubscription.id).where(
+                NotifySubscription.installation_id == installation_id,
+                NotifySubscription.contact.in_(contacts),
+            )
+        ).all()
+    )
+
+
+def forget_customer(session, installation_id: int, emails=(), phones=()) -> int:
+    """customers/redact: delete the customer's sign-ups in this store."""
+    contacts = _contacts(emails, phones)
     if not contacts:
         return 0
     result = session.execute(
         delete(NotifySubscription).where(
             NotifySubscription.installation_id == installation_id,
-            or_(NotifySubscription.contact.in_(contacts)),
+            NotifySubscription.contact.in_(contacts),
         )
     )
     return result.rowcount or 0
@@ -266,7 +285,7 @@ def send_notices(run_id: int) -> int:
 def _shop_origin(installation: Installation) -> str:
     origins = (installation.settings or {}).get("storefront_origins") or []
     if origins:
-        return origins[-1] if len(origins) > 1 else origins[0]
+        return origins[-1]  # connectors name the address shoppers know last (base.py)
     domain = installation.shop_domain
     return domain if domain.startswith("http") else f"https://{domain}"
 
