@@ -7,7 +7,7 @@ from models.installation import Installation, InstallState
 from models.ledger import ChannelOrderLine, JobRun, Movement
 from models.pool import StockPool
 from models.restock import Restock, Supplier
-from models.storefront import Availability, NotifySubscription, ProductPolicy
+from models.storefront import Availability, NotifySubscription, ProductPolicy, StorefrontMark
 from models.webhook import WebhookDelivery
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Movement",
     "Sku",
     "StockPool",
+    "StorefrontMark",
     "sku_key",
     "InstallState",
     "Installation",

@@ -89,7 +89,6 @@ class Listing(Base):
         UniqueConstraint("installation_id", "external_id"),
         Index("ix_listing_level", "installation_id", "level_ref"),
         Index("ix_listing_push", "installation_id", "push_pending"),
-        Index("ix_listing_storefront", "installation_id", "storefront_pending"),
         Index("ix_listing_public", "installation_id", "public_id"),
         Index("ix_listing_public_product", "installation_id", "product_public_id"),
         {"sqlite_autoincrement": True},
@@ -130,8 +129,6 @@ class Listing(Base):
     # held back from every channel at once, and folded into the ledger if no order explains them.
     unexplained: Mapped[int] = mapped_column(Integer, default=0)
     push_pending: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The storefront's view of this listing must be computed again (see sync.availability).
-    storefront_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the store's theme calls the variant and its product, and the product page.
     public_id: Mapped[str | None] = mapped_column(String(32))
     product_public_id: Mapped[str | None] = mapped_column(String(32))

@@ -66,6 +66,24 @@ class Availability(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StorefrontMark(Base):
+    """A listing whose availability must be computed again.
+
+    Marks are rows of their own, never a flag on the listing: marking is an insert (it never
+    waits on, nor makes wait, the push jobs that lock listing rows), and a refresh deletes
+    exactly the marks it read, so a mark made while it computes is never lost.
+    """
+
+    __tablename__ = "storefront_mark"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installation.id", ondelete="CASCADE"), index=True
+    )
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"))
+
+
 class ProductPolicy(Base):
     """How a sold-out product is shown, and what StockGuard changed on the channel for it."""
 

@@ -1,8 +1,9 @@
 """The storefront's view of stock, kept fresh by the engine.
 
 Every change that can move what a shopper should see — a ledger movement (through
-``mirror.request_push``), a restock, a setting, a policy, a catalog change — marks the listings
-concerned ``storefront_pending`` and queues one coalesced refresh per store. The refresh
+``mirror.request_push``), a restock, a setting, a policy, a catalog change — leaves a
+``StorefrontMark`` for the listings concerned and queues one coalesced refresh per store. The
+refresh
 computes each variant's ``Availability`` row (state, quantity when shown, ETA, notify-me,
 alternatives), and from the change between the old row and the new one it drives the two
 side effects: the visibility policy (hide / re-show / pre-order) and notify-me notices.
@@ -18,7 +19,7 @@ import math
 import time
 from collections import defaultdict
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select
 
 from extensions import db
 from models import (
@@ -28,6 +29,7 @@ from models import (
     NotifySubscription,
     ProductPolicy,
     Sku,
+    StorefrontMark,
     Supplier,
 )
 from sync import ledger, mirror, restocks
@@ -54,19 +56,30 @@ def mark(
 ) -> set[int]:
     """Mark listings for a refresh after commit: of SKUs (and their bundles/components), of
     products of one store, or every listing of one store."""
-    statement = update(Listing).values(storefront_pending=True)
+    query = select(Listing.id, Listing.installation_id)
     if sku_ids is not None:
         ids = ledger.related_skus(session, sku_ids)
         if not ids:
             return set()
-        statement = statement.where(Listing.sku_id.in_(ids))
+        query = query.where(Listing.sku_id.in_(ids))
     if installation_id is not None:
-        statement = statement.where(Listing.installation_id == installation_id)
+        query = query.where(Listing.installation_id == installation_id)
     if product_refs is not None:
-        statement = statement.where(Listing.product_ref.in_(list(product_refs)))
+        query = query.where(Listing.product_ref.in_(list(product_refs)))
     if sku_ids is None and product_refs is None and not everything:
         raise ValueError("mark() needs SKUs, products or everything=True")
-    installations = set(session.scalars(statement.returning(Listing.installation_id)))
+    return mark_listings(session, session.execute(query).all())
+
+
+def mark_listings(session, rows) -> set[int]:
+    """Leave a mark for each ``(listing id, installation id)``; refresh those stores after commit."""
+    rows = list(rows)
+    if rows:
+        session.execute(
+            insert(StorefrontMark),
+            [{"listing_id": listing, "installation_id": inst} for listing, inst in rows],
+        )
+    installations = {inst for _, inst in rows}
     for installation in installations:
         db.after_commit(lambda i=installation: enqueue_refresh(i))
     return installations
@@ -87,27 +100,29 @@ def refresh_installation(installation_id: int) -> int:
     settings = storefront_settings(installation)
     done = 0
     for _round in range(MAX_ROUNDS):
-        pending = session.scalars(
-            select(Listing)
-            .where(Listing.installation_id == installation_id, Listing.storefront_pending)
-            .order_by(Listing.id)
+        # Only refreshers lock marks (a second refresher of the store takes other marks).
+        marks = session.execute(
+            select(StorefrontMark.id, StorefrontMark.listing_id)
+            .where(StorefrontMark.installation_id == installation_id)
+            .order_by(StorefrontMark.id)
             .limit(BATCH)
             .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
         ).all()
-        if not pending:
+        if not marks:
             session.rollback()
             return done
-        products = {row.product_ref for row in pending if row.product_ref}
+        marked = session.scalars(
+            select(Listing).where(Listing.id.in_({listing for _, listing in marks}))
+        ).all()
+        products = {row.product_ref for row in marked if row.product_ref}
         siblings = session.scalars(
             select(Listing).where(
                 Listing.installation_id == installation_id, Listing.product_ref.in_(products)
             )
         ).all()
-        listings = {row.id: row for row in [*pending, *siblings]}
+        listings = {row.id: row for row in [*marked, *siblings]}
         done += refresh(session, installation, settings, list(listings.values()))
-        for row in pending:
-            row.storefront_pending = False
+        session.execute(delete(StorefrontMark).where(StorefrontMark.id.in_([m for m, _ in marks])))
         session.commit()
     enqueue_refresh(installation_id)  # a very large change: carry on in the next job
     return done

@@ -166,7 +166,6 @@ def upsert_listing(session, installation, pool, item: CatalogItem) -> Listing:
     ):
         listing.public_id, listing.product_public_id = item.public_id, item.product_public_id
         listing.product_title, listing.url = item.product_title, item.url
-        listing.storefront_pending = True
     listing.details = {
         **(listing.details or {}),
         **item.details,
@@ -296,7 +295,6 @@ def _mark_missing(session, installation, seen: set[str]) -> int:
     gone = [row for row in rows if row.external_id not in seen]
     for row in gone:
         row.status, row.sku_id, row.push_pending = Listing.DELETED, None, False
-        row.storefront_pending = True
     return len(gone)
 
 
@@ -353,5 +351,4 @@ def unlist_product(session, installation, product_ref: str) -> None:
         )
     ):
         row.status, row.sku_id, row.push_pending = Listing.DELETED, None, False
-        row.storefront_pending = True
-        db.after_commit(lambda i=installation.id: availability.enqueue_refresh(i))
+        availability.mark_listings(session, [(row.id, installation.id)])

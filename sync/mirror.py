@@ -103,25 +103,20 @@ def request_push(session, sku_ids) -> set[int]:
     ids = ledger.related_skus(session, sku_ids)
     if not ids:
         return set()
-    installations = set(
-        session.scalars(
-            update(Listing)
-            .where(Listing.sku_id.in_(ids), Listing.status == Listing.LINKED)
-            # The storefront's view of the same listings moves with them.
-            .values(push_pending=True, storefront_pending=True)
-            .returning(Listing.installation_id)
-        )
-    )
+    rows = session.execute(
+        update(Listing)
+        .where(Listing.sku_id.in_(ids), Listing.status == Listing.LINKED)
+        .values(push_pending=True)
+        .returning(Listing.id, Listing.installation_id)
+    ).all()
+    installations = {installation_id for _, installation_id in rows}
     for installation_id in installations:
         db.after_commit(lambda i=installation_id: enqueue_push(i))
-        db.after_commit(lambda i=installation_id: _refresh_storefront(i))
+    # What shoppers are shown moves with the same listings.
+    from sync.availability import mark_listings  # availability builds on this module
+
+    mark_listings(session, rows)
     return installations
-
-
-def _refresh_storefront(installation_id: int) -> None:
-    from sync.availability import enqueue_refresh  # availability builds on this module
-
-    enqueue_refresh(installation_id)
 
 
 def enqueue_push(installation_id: int) -> None:

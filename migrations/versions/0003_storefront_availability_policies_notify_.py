@@ -201,10 +201,32 @@ def upgrade() -> None:
             "ix_notify_waiting", ["installation_id", "listing_id", "status", "id"], unique=False
         )
 
-    with op.batch_alter_table("listing", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("storefront_pending", sa.Boolean(), nullable=False, server_default=sa.false())
+    op.create_table(
+        "storefront_mark",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("installation_id", sa.Integer(), nullable=False),
+        sa.Column("listing_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["installation_id"],
+            ["installation.id"],
+            name=op.f("fk_storefront_mark_installation_id_installation"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["listing_id"],
+            ["listing.id"],
+            name=op.f("fk_storefront_mark_listing_id_listing"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_storefront_mark")),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("storefront_mark", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_storefront_mark_installation_id"), ["installation_id"], unique=False
         )
+
+    with op.batch_alter_table("listing", schema=None) as batch_op:
         batch_op.add_column(sa.Column("public_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("product_public_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("product_title", sa.String(length=512), nullable=True))
@@ -212,9 +234,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_listing_public", ["installation_id", "public_id"], unique=False)
         batch_op.create_index(
             "ix_listing_public_product", ["installation_id", "product_public_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_listing_storefront", ["installation_id", "storefront_pending"], unique=False
         )
 
     with op.batch_alter_table("sku", schema=None) as batch_op:
@@ -243,14 +262,12 @@ def downgrade() -> None:
         batch_op.drop_column("supplier_id")
 
     with op.batch_alter_table("listing", schema=None) as batch_op:
-        batch_op.drop_index("ix_listing_storefront")
         batch_op.drop_index("ix_listing_public_product")
         batch_op.drop_index("ix_listing_public")
         batch_op.drop_column("url")
         batch_op.drop_column("product_title")
         batch_op.drop_column("product_public_id")
         batch_op.drop_column("public_id")
-        batch_op.drop_column("storefront_pending")
 
     with op.batch_alter_table("notify_subscription", schema=None) as batch_op:
         batch_op.drop_index("ix_notify_waiting")
@@ -258,6 +275,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notify_subscription_contact"))
 
     op.drop_table("notify_subscription")
+    with op.batch_alter_table("storefront_mark", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_storefront_mark_installation_id"))
+
+    op.drop_table("storefront_mark")
     with op.batch_alter_table("availability", schema=None) as batch_op:
         batch_op.drop_index("ix_availability_type")
         batch_op.drop_index("ix_availability_version")
