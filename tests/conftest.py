@@ -294,6 +294,8 @@ class Workers:
             RQ_QUEUE=cfg["RQ_QUEUE"],
             LOG_LEVEL="WARNING",
         )
+        if cfg.get("SMTP_URL"):
+            env["SMTP_URL"] = cfg["SMTP_URL"]
         return env
 
     def start(self, n: int = 1) -> list[subprocess.Popen]:

@@ -182,15 +182,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def smtp(served_app):
-    """A real SMTP server on loopback (aiosmtpd); the app sends through it."""
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd): (its URL, the mailbox it fills)."""
     from aiosmtpd.controller import Controller
 
     mailbox = Mailbox()
     port = _free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
-    served_app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    yield mailbox
+    yield f"smtp://127.0.0.1:{port}", mailbox
     controller.stop()
+
+
+@pytest.fixture
+def smtp(served_app, smtp_server):
+    """The in-process app sends its e-mails through the real SMTP server."""
+    url, mailbox = smtp_server
+    served_app.config["SMTP_URL"] = url
+    yield mailbox
     served_app.config["SMTP_URL"] = None
