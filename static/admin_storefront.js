@@ -1,0 +1,590 @@
+// StockGuard admin panel, "Shoppers": restocks and suppliers, notify-me, storefront settings,
+// installing the badge. No dependencies. Everything from the API (SKUs, titles, supplier names,
+// the merchant's texts) may hold markup: it reaches the page through textContent only.
+(function () {
+  "use strict";
+  const meta = document.querySelector('meta[name="stockguard-token"]');
+  if (!meta || !document.getElementById("restocks")) return;
+  const token = meta.content;
+
+  // Errors carry the API's answer: {error} always, {errors: [...]} for restocks, {field} for
+  // settings. A body that isn't JSON (a proxy's error page) still gives a readable message.
+  async function api(method, path, body) {
+    const init = { method: method, headers: { Authorization: "Bearer " + token } };
+    if (body instanceof FormData) {
+      init.body = body; // the browser sets the multipart boundary
+    } else if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch("/admin/api" + path, init);
+    } catch (e) {
+      throw Object.assign(new Error("StockGuard could not be reached. Check your connection and try again."), { data: {} });
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!response.ok || data === null) {
+      const message = (data && data.error) || "StockGuard answered " + response.status + ". Try again in a moment.";
+      throw Object.assign(new Error(message), { data: data || {}, status: response.status });
+    }
+    return data;
+  }
+
+  // ------------------------------------------------------------------ DOM helpers
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text != null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+  function button(label, handler, className) {
+    const b = el("button", label, "button" + (className ? " " + className : ""));
+    b.type = "button";
+    b.addEventListener("click", handler);
+    return b;
+  }
+  function emptyRow(tbody, columns, text) {
+    const td = el("td", text, "muted");
+    td.colSpan = columns;
+    const tr = el("tr");
+    tr.appendChild(td);
+    tbody.appendChild(tr);
+  }
+  function find(root, name) {
+    return root.querySelector('[data-test="' + name + '"]');
+  }
+  // "3 Dec 2026" from "2026-12-03", as a calendar date (no time zone shift).
+  function day(iso) {
+    const parts = String(iso || "").split("-").map(Number);
+    if (parts.length !== 3 || parts.some(isNaN)) return iso || "";
+    return new Date(parts[0], parts[1] - 1, parts[2])
+      .toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" });
+  }
+  function moment(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  }
+  // A whole number if the field holds one, else what was typed, so the API names the problem.
+  function whole(value) {
+    const text = String(value).trim();
+    return /^-?\d+$/.test(text) ? parseInt(text, 10) : text;
+  }
+  function number(value) {
+    const text = String(value).trim();
+    return text !== "" && isFinite(Number(text)) ? Number(text) : text;
+  }
+
+  // The words a field's <label> shows ("Expected on"), for messages about it.
+  function labelOf(input) {
+    const label = input && input.closest && input.closest("label");
+    return label ? label.firstChild.textContent.trim() : "";
+  }
+
+  // Show the API's problems in a list (or a single message), and mark the fields they name:
+  // "expected_on: a date like …" marks that input and reads "Expected on: a date like …".
+  function showErrors(form, list, error) {
+    list.textContent = "";
+    const problems = (error.data && error.data.errors && error.data.errors.length) ? error.data.errors : [error.message];
+    problems.forEach(function (problem) {
+      const field = /^(\w+): /.exec(problem);
+      const input = field && form && form.elements[field[1]];
+      let text = problem;
+      if (input && input.setAttribute) {
+        input.setAttribute("aria-invalid", "true");
+        if (labelOf(input)) text = labelOf(input) + problem.slice(field[1].length);
+      }
+      list.appendChild(el(list.tagName === "UL" ? "li" : "p", text));
+    });
+  }
+
+  // Narrow screens show each row as a block of "Label value" lines (admin.css, .stack).
+  function labelCells(tbody) {
+    const heads = tbody.parentNode.tHead.rows[0].cells;
+    Array.prototype.forEach.call(tbody.rows, function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, i) {
+        if (cell.colSpan === 1 && heads[i] && heads[i].textContent) cell.setAttribute("data-label", heads[i].textContent);
+      });
+    });
+  }
+  function clearErrors(form, list) {
+    list.textContent = "";
+    if (form) form.querySelectorAll('[aria-invalid="true"]').forEach(function (i) { i.removeAttribute("aria-invalid"); });
+  }
+
+  // ------------------------------------------------------------------ suppliers
+
+  const restockCard = document.getElementById("restocks");
+  const supplierForm = document.getElementById("supplier-form");
+  const supplierErrors = find(restockCard, "supplier-errors");
+  const supplierBody = find(restockCard, "suppliers-table").tBodies[0];
+
+  function fillSupplierSelects(suppliers) {
+    restockCard.querySelectorAll("select[data-suppliers]").forEach(function (select) {
+      const by = select.getAttribute("data-suppliers"); // "name" (restocks) or "id" (SKU plan)
+      const keep = select.value;
+      while (select.options.length > 1) select.remove(1);
+      suppliers.forEach(function (s) {
+        const option = el("option", s.name);
+        option.value = String(s[by]);
+        select.appendChild(option);
+      });
+      select.value = keep;
+      if (select.value !== keep) select.value = "";
+    });
+  }
+
+  async function loadSuppliers() {
+    const data = await api("GET", "/suppliers");
+    supplierBody.textContent = "";
+    if (!data.suppliers.length) emptyRow(supplierBody, 3, "No suppliers yet.");
+    data.suppliers.forEach(function (s) {
+      const tr = el("tr");
+      tr.appendChild(el("td", s.name));
+      tr.appendChild(el("td", s.lead_time_days + (s.lead_time_days === 1 ? " day" : " days")));
+      tr.appendChild(el("td", s.email || "—"));
+      supplierBody.appendChild(tr);
+    });
+    labelCells(supplierBody);
+    fillSupplierSelects(data.suppliers);
+  }
+
+  supplierForm.addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    clearErrors(supplierForm, supplierErrors);
+    const f = supplierForm.elements;
+    const body = { name: f.name.value.trim() };
+    if (f.lead_time_days.value.trim() !== "") body.lead_time_days = whole(f.lead_time_days.value);
+    body.email = f.email.value.trim() || null;
+    try {
+      await api("POST", "/suppliers", body);
+      supplierForm.reset();
+      await loadSuppliers();
+    } catch (e) {
+      showErrors(supplierForm, supplierErrors, e);
+    }
+  });
+
+  // ------------------------------------------------------------------ restocks
+
+  const restockBody = find(restockCard, "restocks-table").tBodies[0];
+  const restockStatus = find(restockCard, "restocks-status");
+
+  function restockActions(td, restock) {
+    td.textContent = "";
+    td.appendChild(button("Received", function () { askReceived(td, restock); }));
+    td.appendChild(document.createTextNode(" "));
+    td.appendChild(button("Cancel", function () { askCancel(td, restock); }, "secondary"));
+  }
+
+  // Asked in the row itself: the quantity that actually arrived, the expected one by default.
+  function askReceived(td, restock) {
+    td.textContent = "";
+    const form = el("form", null, "inline-form");
+    const label = el("label", "Units received ");
+    const input = el("input");
+    input.type = "number"; input.min = "1"; input.step = "1"; input.name = "quantity";
+    input.value = String(restock.quantity);
+    label.appendChild(input);
+    const error = el("span", null, "form-errors");
+    const confirm = el("button", "Confirm", "button");
+    confirm.type = "submit";
+    form.appendChild(label);
+    form.appendChild(confirm);
+    form.appendChild(document.createTextNode(" "));
+    form.appendChild(button("Back", function () { restockActions(td, restock); }, "secondary"));
+    form.appendChild(error);
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      confirm.disabled = true;
+      try {
+        const done = await api("POST", "/restocks/" + restock.id + "/receive", { quantity: whole(input.value) });
+        restockStatus.textContent = "Received " + done.received + " × " + done.restock.sku + ".";
+        await loadRestocks();
+        watchNotify(20000); // units arrived: a notice run starts once availability is refreshed
+      } catch (e) {
+        confirm.disabled = false;
+        input.setAttribute("aria-invalid", "true");
+        error.textContent = e.message;
+      }
+    });
+    td.appendChild(form);
+    input.focus();
+    input.select();
+  }
+
+  function askCancel(td, restock) {
+    td.textContent = "";
+    const error = el("span", null, "form-errors");
+    td.appendChild(el("span", "Cancel this restock? "));
+    td.appendChild(button("Yes, cancel it", async function () {
+      try {
+        await api("POST", "/restocks/" + restock.id + "/cancel");
+        restockStatus.textContent = "Cancelled the restock of " + restock.quantity + " × " + restock.sku + ".";
+        await loadRestocks();
+      } catch (e) {
+        error.textContent = e.message;
+      }
+    }));
+    td.appendChild(document.createTextNode(" "));
+    td.appendChild(button("Keep it", function () { restockActions(td, restock); }, "secondary"));
+    td.appendChild(error);
+  }
+
+  function restockRow(restock) {
+    const tr = el("tr");
+    tr.setAttribute("data-restock", String(restock.id));
+    tr.appendChild(el("td", restock.sku, "sku"));
+    tr.appendChild(el("td", restock.quantity));
+    const expected = el("td", day(restock.expected_on));
+    if (restock.overdue) {
+      expected.appendChild(document.createTextNode(" "));
+      const late = el("span", "late", "pill pill-late");
+      late.title = "Expected in the past and not received: shoppers are told it is back soon.";
+      expected.appendChild(late);
+    }
+    tr.appendChild(expected);
+    tr.appendChild(el("td", restock.supplier || "—"));
+    tr.appendChild(el("td", restock.reference || "—"));
+    const actions = el("td", null, "actions");
+    restockActions(actions, restock);
+    tr.appendChild(actions);
+    return tr;
+  }
+
+  async function loadRestocks() {
+    const data = await api("GET", "/restocks?status=open");
+    restockBody.textContent = "";
+    if (!data.restocks.length) emptyRow(restockBody, 6, "No restocks on their way.");
+    data.restocks.forEach(function (r) { restockBody.appendChild(restockRow(r)); });
+    labelCells(restockBody);
+  }
+
+  const restockForm = document.getElementById("restock-form");
+  const restockErrors = find(restockCard, "restock-errors");
+  restockForm.addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    clearErrors(restockForm, restockErrors);
+    const f = restockForm.elements;
+    const body = {
+      sku: f.sku.value.trim(),
+      quantity: whole(f.quantity.value),
+      expected_on: f.expected_on.value,
+    };
+    if (f.supplier.value) body.supplier = f.supplier.value;
+    if (f.reference.value.trim()) body.reference = f.reference.value.trim();
+    try {
+      const added = await api("POST", "/restocks", body);
+      restockStatus.textContent = "Added: " + added.quantity + " × " + added.sku + " expected " + day(added.expected_on) + ".";
+      const supplier = f.supplier.value;
+      restockForm.reset();
+      f.supplier.value = supplier; // restocks often come in series from one supplier
+      await loadRestocks();
+    } catch (e) {
+      showErrors(restockForm, restockErrors, e);
+    }
+  });
+
+  const importForm = document.getElementById("restock-import");
+  const importErrors = find(restockCard, "import-errors");
+  const importResult = find(restockCard, "import-result");
+  importForm.addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    clearErrors(importForm, importErrors);
+    importResult.textContent = "";
+    const file = importForm.elements.file.files[0];
+    if (!file) {
+      importErrors.appendChild(el("p", "Choose a CSV file first."));
+      return;
+    }
+    const body = new FormData();
+    body.append("file", file, file.name);
+    try {
+      const result = await api("POST", "/restocks/import", body);
+      importResult.textContent = file.name + ": " + result.created + " new, " + result.updated + " updated.";
+      importForm.reset();
+      await loadRestocks();
+    } catch (e) {
+      const problems = (e.data && e.data.errors) || [];
+      importErrors.appendChild(el("p", problems.length > 1 || /^line \d+:/.test(problems[0] || "")
+        ? "Nothing was imported. Correct these lines and upload the file again:"
+        : "Nothing was imported."));
+      const list = el("ul");
+      importErrors.appendChild(list);
+      showErrors(null, list, e);
+    }
+  });
+
+  const planForm = document.getElementById("plan-form");
+  const planErrors = find(restockCard, "plan-errors");
+  const planResult = find(restockCard, "plan-result");
+  planForm.addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    clearErrors(planForm, planErrors);
+    planResult.textContent = "";
+    const f = planForm.elements;
+    const sku = f.sku.value.trim();
+    if (!sku) {
+      f.sku.setAttribute("aria-invalid", "true");
+      planErrors.appendChild(el("li", "sku: required"));
+      return;
+    }
+    const body = {
+      supplier_id: f.supplier_id.value ? parseInt(f.supplier_id.value, 10) : null,
+      reorder_planned: f.reorder_planned.checked,
+    };
+    try {
+      const plan = await api("PUT", "/skus/" + encodeURIComponent(sku) + "/restock-plan", body);
+      const supplier = f.supplier_id.value ? f.supplier_id.options[f.supplier_id.selectedIndex].text : "no supplier";
+      planResult.textContent = plan.sku + ": " + supplier + (plan.reorder_planned ? ", reorder planned." : ", no reorder planned.");
+    } catch (e) {
+      showErrors(planForm, planErrors, e);
+    }
+  });
+
+  // ------------------------------------------------------------------ notify-me
+
+  const notifyCard = document.getElementById("notify");
+  const STATUS_ORDER = ["waiting", "sent", "failed", "unsubscribed"];
+  let notifyTimer = null;
+  let notifyWatchUntil = 0;
+
+  function renderRuns(runs) {
+    const box = find(notifyCard, "notify-runs");
+    box.textContent = "";
+    if (!runs.length) box.appendChild(el("p", "None yet.", "muted"));
+    runs.forEach(function (run) {
+      const item = el("div", null, "run");
+      item.setAttribute("data-run", String(run.id));
+      // total is a budget (units restocked × shoppers per unit), not the shoppers waiting: a run
+      // ends when they are all told, or the variant sells out again, often under its total.
+      const finished = run.status === "done";
+      const count = finished
+        ? run.done + " messaged"
+        : run.done + " of up to " + run.total + " messaged";
+      item.appendChild(el("p", (moment(run.started_at) || "Waiting to start") + " · " + run.status + " · " + count, "run-head"));
+      const bar = el("div", null, "progress");
+      const fill = el("div", null, "progress-bar");
+      const pct = finished ? 100 : (run.total ? Math.round((run.done * 100) / run.total) : 0);
+      fill.style.width = Math.min(100, pct) + "%";
+      bar.setAttribute("role", "progressbar");
+      bar.setAttribute("aria-valuenow", String(pct));
+      bar.setAttribute("aria-valuemin", "0");
+      bar.setAttribute("aria-valuemax", "100");
+      bar.appendChild(fill);
+      item.appendChild(bar);
+      if (run.message) item.appendChild(el("p", run.message, "muted"));
+      box.appendChild(item);
+    });
+  }
+
+  async function loadNotify() {
+    clearTimeout(notifyTimer);
+    const error = find(notifyCard, "notify-error");
+    let data;
+    try {
+      data = await api("GET", "/notify");
+      error.textContent = "";
+    } catch (e) {
+      error.textContent = "Could not read the sign-ups: " + e.message;
+      notifyTimer = setTimeout(loadNotify, 10000);
+      return;
+    }
+    const counts = find(notifyCard, "notify-counts");
+    counts.textContent = "";
+    const statuses = STATUS_ORDER.concat(Object.keys(data.counts).filter(function (s) { return STATUS_ORDER.indexOf(s) < 0; }));
+    statuses.forEach(function (status) {
+      const pill = el("span", (data.counts[status] || 0) + " " + status, "pill pill-" + status);
+      pill.setAttribute("data-count", status);
+      counts.appendChild(pill);
+      counts.appendChild(document.createTextNode(" "));
+    });
+    renderRuns(data.runs);
+    const tbody = find(notifyCard, "notify-table").tBodies[0];
+    tbody.textContent = "";
+    if (!data.subscriptions.length) emptyRow(tbody, 4, "No sign-ups yet.");
+    data.subscriptions.forEach(function (s) {
+      const tr = el("tr");
+      tr.appendChild(el("td", s.contact, "contact"));
+      tr.appendChild(el("td", s.variant));
+      const status = el("td", s.status);
+      if (s.error) status.title = s.error;
+      tr.appendChild(status);
+      tr.appendChild(el("td", moment(s.created_at)));
+      tbody.appendChild(tr);
+    });
+    labelCells(tbody);
+    const busy = data.runs.some(function (r) { return r.status === "queued" || r.status === "running"; });
+    if (busy || Date.now() < notifyWatchUntil) notifyTimer = setTimeout(loadNotify, 3000);
+  }
+
+  // Refresh for a while even with no run in progress: one may be about to start.
+  function watchNotify(ms) {
+    notifyWatchUntil = Math.max(notifyWatchUntil, Date.now() + ms);
+    loadNotify();
+  }
+
+  // ------------------------------------------------------------------ storefront settings
+
+  const settingsForm = document.getElementById("settings-form");
+  const builtin = JSON.parse(document.getElementById("builtin-texts").textContent);
+  const status = find(settingsForm, "settings-status");
+  let texts = {}; // {lang: {key: text}}, the language shown included once stashed
+  let language = "en";
+
+  function stashTexts() {
+    const current = {};
+    settingsForm.querySelectorAll('input[name="text"]').forEach(function (input) {
+      if (input.value.trim()) current[input.getAttribute("data-key")] = input.value;
+    });
+    texts[language] = current;
+  }
+  function showTexts(lang) {
+    language = lang;
+    settingsForm.elements.language.value = lang;
+    const mine = texts[lang] || {};
+    const defaults = builtin[lang] || {};
+    settingsForm.querySelectorAll('input[name="text"]').forEach(function (input) {
+      const key = input.getAttribute("data-key");
+      input.value = mine[key] || "";
+      input.placeholder = defaults[key] || "";
+      input.lang = lang;
+    });
+  }
+  settingsForm.elements.language.addEventListener("change", function () {
+    stashTexts();
+    showTexts(settingsForm.elements.language.value);
+  });
+
+  function fillSettings(settings, knownOrigins) {
+    const f = settingsForm.elements;
+    f.low_stock_threshold.value = settings.low_stock_threshold;
+    f.show_quantity.checked = !!settings.show_quantity;
+    f.notify.checked = !!settings.notify;
+    f.notify_factor.value = settings.notify_factor;
+    f.alternatives.checked = settings.alternatives !== "off";
+    settingsForm.querySelectorAll('input[name="visibility"]').forEach(function (radio) {
+      radio.checked = radio.value === settings.visibility;
+    });
+    f.hide_grace_minutes.value = settings.hide_grace_minutes;
+    settingsForm.querySelectorAll('input[name="color"]').forEach(function (input) {
+      const color = (settings.colors || {})[input.getAttribute("data-state")];
+      if (color) input.value = color;
+    });
+    texts = JSON.parse(JSON.stringify(settings.texts || {}));
+    showTexts(language);
+    f.origins.value = (settings.origins || []).join("\n");
+    if (knownOrigins) {
+      find(settingsForm, "known-origins").textContent = knownOrigins.length
+        ? "Already allowed: " + knownOrigins.join(", ")
+        : "";
+    }
+  }
+
+  function clearFieldErrors() {
+    settingsForm.querySelectorAll("[data-error-for]").forEach(function (p) { p.textContent = ""; });
+    settingsForm.querySelectorAll('[aria-invalid="true"]').forEach(function (i) { i.removeAttribute("aria-invalid"); });
+  }
+
+  // The API names one field: "low_stock_threshold", "colors.low_stock", "texts.fr.eta", "origins".
+  function showFieldError(field, message) {
+    const parts = String(field || "").split(".");
+    let input = null;
+    if (parts[0] === "texts") {
+      if (parts[1] && builtin[parts[1]]) showTexts(parts[1]);
+      if (parts[2]) input = settingsForm.querySelector('input[name="text"][data-key="' + CSS.escape(parts[2]) + '"]');
+    } else if (parts[0] === "colors" && parts[1]) {
+      input = settingsForm.querySelector('input[name="color"][data-state="' + CSS.escape(parts[1]) + '"]');
+    } else if (parts[0]) {
+      input = settingsForm.elements[parts[0]];
+    }
+    const own = settingsForm.querySelector('[data-error-for="' + CSS.escape(parts[0]) + '"]');
+    const target = own || find(settingsForm, "settings-error");
+    // Shown by its field: the message alone, or with the text's or colour's own label.
+    const where = own ? (parts.length > 1 ? labelOf(input) || parts.slice(1).join(" ") : "") : parts[0];
+    const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+    target.textContent = where ? where + ": " + message : sentence;
+    if (input && input.setAttribute) {
+      input.setAttribute("aria-invalid", "true");
+      if (input.focus) input.focus();
+    }
+  }
+
+  async function loadSettings() {
+    const data = await api("GET", "/storefront");
+    fillSettings(data.settings, data.origins);
+  }
+
+  settingsForm.addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    clearFieldErrors();
+    status.textContent = "";
+    stashTexts();
+    const f = settingsForm.elements;
+    const colors = {};
+    settingsForm.querySelectorAll('input[name="color"]').forEach(function (input) {
+      colors[input.getAttribute("data-state")] = input.value;
+    });
+    const checked = settingsForm.querySelector('input[name="visibility"]:checked');
+    const body = {
+      low_stock_threshold: whole(f.low_stock_threshold.value),
+      show_quantity: f.show_quantity.checked,
+      notify: f.notify.checked,
+      notify_factor: number(f.notify_factor.value),
+      alternatives: f.alternatives.checked ? "product_type" : "off",
+      visibility: checked ? checked.value : null,
+      hide_grace_minutes: whole(f.hide_grace_minutes.value),
+      colors: colors,
+      texts: texts,
+      origins: f.origins.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean),
+    };
+    try {
+      const saved = await api("PUT", "/storefront", body);
+      fillSettings(saved.settings);
+      status.textContent = "Saved. Shoppers see the change within a minute.";
+    } catch (e) {
+      showFieldError(e.data && e.data.field, e.data && e.data.field ? e.data.error : e.message);
+    }
+  });
+
+  // ------------------------------------------------------------------ install the badge
+
+  const installCard = document.getElementById("install-badge");
+  installCard.addEventListener("click", async function (ev) {
+    if (ev.target.getAttribute("data-action") !== "copy-snippet") return;
+    const snippet = find(installCard, "badge-snippet");
+    const copied = find(installCard, "copy-status");
+    try {
+      await navigator.clipboard.writeText(snippet.textContent);
+      copied.textContent = "Copied.";
+    } catch (e) {
+      // The admin's frame may not allow the clipboard: select it for Ctrl+C / ⌘C instead.
+      const range = document.createRange();
+      range.selectNodeContents(snippet);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      copied.textContent = "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
+    }
+  });
+
+  // ------------------------------------------------------------------ start
+
+  function failed(where, list) {
+    return function (e) {
+      list.textContent = "";
+      list.appendChild(el(list.tagName === "UL" ? "li" : "p", "Could not load " + where + ": " + e.message));
+    };
+  }
+  loadSuppliers().catch(failed("the suppliers", supplierErrors));
+  loadRestocks().catch(failed("the restocks", restockErrors));
+  loadNotify();
+  loadSettings().catch(function (e) { find(settingsForm, "settings-error").textContent = "Could not load the settings: " + e.message; });
+})();
