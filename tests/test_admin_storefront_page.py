@@ -1,18 +1,32 @@
 """The admin page's "Shoppers" cards (restocks, notify-me, storefront settings, installing the
-badge): what the page carries for its store."""
+badge): what the page carries for its store, and a real browser driving the cards against the
+live app."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
+from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlencode
+
+import pytest
 
 from models import Installation, StockPool
 from sync.storefront_settings import LANGUAGES, TEXT_KEYS
-from tests.conftest import SHOPIFY_API_KEY, SHOPIFY_API_SECRET
+from tests.conftest import SHOPIFY_API_KEY, SHOPIFY_API_SECRET, need
 
 CARDS = ("restocks", "notify", "storefront-settings", "install-badge")
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _store(session, domain: str, platform: str = "shopify") -> Installation:
@@ -133,3 +147,190 @@ def test_woocommerce_address_is_escaped_inside_the_snippet_too(app, client, db_s
     snippet = _Page(html).texts["badge-snippet"]
     assert 'data-shop="example.com/a&amp;b&quot;&lt;shop&gt;"' in snippet
     assert "<shop>" not in html
+
+
+# --------------------------------------------------------------------------- in a browser
+
+
+@dataclass
+class Panel:
+    shop: object  # tests.storefront_api.conftest.Shop
+    url: str  # the admin page, on the app's loopback HTTPS server
+
+    def api(self, path: str):
+        response = self.shop.admin("get", path)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def panel(live_app, shopify_sandbox) -> Panel:
+    """A Shopify store set up as in tests/storefront_api, its admin page served over HTTPS."""
+    from tests.storefront_api.conftest import SHOP, open_shop
+    from tests.sync.harness import PUBLIC
+
+    loopback = live_app.config["APP_URL"]
+    live_app.config["APP_URL"] = PUBLIC  # Shopify only accepts public HTTPS callback addresses
+    shopify_sandbox.route_callbacks(PUBLIC, loopback)
+    shop = open_shop(live_app, shopify_sandbox)
+    return Panel(shop, f"{loopback}/admin/shopify?{_shopify_launch(SHOP)}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        need("chromium", "install Debian's chromium package (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _sign_up(shop, contact: str, sku: str) -> None:
+    from tests.storefront_api.conftest import ORIGIN, SHOP
+
+    body = {"shop": SHOP, "variant": shop.vid(sku), "contact": contact, "consent": True}
+    response = shop.client.post("/storefront/v1/notify", json=body, headers={"Origin": ORIGIN})
+    assert response.status_code == 201, response.get_json()
+
+
+def test_merchant_runs_restocks_settings_and_notify_me_from_the_page(panel, browser):
+    from playwright.sync_api import expect
+
+    shop = panel.shop
+    _sign_up(shop, "ada@example.com", "TEE-L")  # TEE-L is sold out
+    _sign_up(shop, "+33612345678", "TEE-L")
+    hostile = "<img src=x onerror=alert(1)>"
+
+    context = browser.new_context(ignore_https_errors=True, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_default_timeout(15_000)
+    page.goto(panel.url)
+
+    restocks = page.locator("#restocks")
+    rows = restocks.locator('[data-test="restocks-table"] tbody tr')
+    expect(rows).to_have_text(["No restocks on their way."])
+    notify = page.locator("#notify")
+    expect(notify.locator('[data-count="waiting"]')).to_have_text("2 waiting")
+    expect(notify.locator('[data-test="notify-table"] tbody tr')).to_have_count(2)
+
+    # Suppliers: one ordinary, one whose name is markup; both shown as text.
+    supplier_form = restocks.locator("#supplier-form")
+    for name, days in (("Acme Textiles", "10"), (hostile, "3")):
+        supplier_form.get_by_label("Name").fill(name)
+        supplier_form.get_by_label("Lead time (days)").fill(days)
+        supplier_form.get_by_role("button", name="Save supplier").click()
+        expect(restocks.locator('[data-test="suppliers-table"]')).to_contain_text(name)
+    expect(restocks.locator('[data-test="suppliers-table"] tbody tr')).to_have_count(2)
+    assert restocks.locator("img").count() == 0
+    assert {s["name"] for s in panel.api("/suppliers")["suppliers"]} == {"Acme Textiles", hostile}
+
+    # A restock through the form.
+    expected = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    form = restocks.locator("#restock-form")
+    form.get_by_label("SKU").fill("TEE-L")
+    form.get_by_label("Quantity").fill("12")
+    form.get_by_label("Expected on").fill(expected)
+    form.get_by_label("Supplier").select_option(label="Acme Textiles")
+    form.get_by_label("Reference").fill("PO-1")
+    form.get_by_role("button", name="Add restock").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("TEE-L")
+    expect(rows.first).to_contain_text("Acme Textiles")
+    expect(rows.first).to_contain_text("PO-1")
+
+    # A form error is shown next to the form, by the field it names.
+    form.get_by_label("SKU").fill("NO-SUCH-SKU")
+    form.get_by_label("Quantity").fill("4")
+    form.get_by_label("Expected on").fill(expected)
+    form.get_by_role("button", name="Add restock").click()
+    expect(restocks.locator('[data-test="restock-errors"] li')).to_have_text(
+        ["SKU: no SKU 'NO-SUCH-SKU' in this store"]
+    )
+    expect(form.get_by_label("SKU")).to_have_attribute("aria-invalid", "true")
+
+    # A CSV with one bad line: that line's error, and nothing created.
+    upload = restocks.locator("#restock-import")
+    bad = (
+        "sku,quantity,expected_on,supplier,reference\n"
+        f"CAP,5,{expected},Acme Textiles,PO-2\n"
+        f"NOPE,3,{expected},,PO-3\n"
+    )
+    upload.get_by_label("CSV file").set_input_files(
+        {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad.encode()}
+    )
+    upload.get_by_role("button", name="Import").click()
+    errors = restocks.locator('[data-test="import-errors"]')
+    expect(errors).to_contain_text("Nothing was imported")
+    expect(errors.locator("li")).to_have_text(["line 3: sku: no SKU 'NOPE' in this store"])
+    assert [r["reference"] for r in panel.api("/restocks?status=all")["restocks"]] == ["PO-1"]
+    expect(rows).to_have_count(1)
+
+    # The corrected file: its rows appear.
+    good = bad.replace("NOPE,3", "POLO,3")
+    upload.get_by_label("CSV file").set_input_files(
+        {"name": "good.csv", "mimeType": "text/csv", "buffer": good.encode()}
+    )
+    upload.get_by_role("button", name="Import").click()
+    expect(restocks.locator('[data-test="import-result"]')).to_have_text(
+        "good.csv: 2 new, 0 updated."
+    )
+    expect(errors).to_be_empty()
+    expect(rows).to_have_count(3)
+    for reference in ("PO-1", "PO-2", "PO-3"):
+        expect(restocks.locator("tbody tr", has_text=reference)).to_have_count(1)
+
+    # Received: the quantity asked in the row (the expected one by default); the row leaves.
+    row = rows.filter(has_text="PO-1")
+    row.get_by_role("button", name="Received").click()
+    quantity = row.get_by_label("Units received")
+    expect(quantity).to_have_value("12")
+    row.get_by_role("button", name="Confirm").click()
+    expect(restocks.locator('[data-test="restocks-status"]')).to_have_text("Received 12 × TEE-L.")
+    expect(rows).to_have_count(2)
+    expect(restocks.locator("tbody tr", has_text="PO-1")).to_have_count(0)
+    received = panel.api("/restocks?status=received")["restocks"]
+    assert [r["reference"] for r in received] == ["PO-1"]
+
+    # The units arrived: the two waiting shoppers are told, and the card follows the run.
+    expect(notify.locator('[data-count="sent"]')).to_have_text("2 sent", timeout=30_000)
+    expect(notify.locator(".run")).to_have_count(1)
+    expect(notify.locator(".run .progress-bar")).to_have_attribute("style", "width: 100%;")
+
+    # Settings: a field error by its field, then a saved threshold.
+    settings = page.locator("#settings-form")
+    threshold = settings.get_by_label("Low stock at or under (units)")
+    expect(threshold).to_have_value("5")
+    settings.get_by_label("Shoppers told per unit that arrives").fill("500")
+    settings.get_by_role("button", name="Save").click()
+    expect(settings.locator('[data-error-for="notify_factor"]')).to_contain_text(
+        "Must be a number from 0.1 to 100"
+    )
+    assert panel.api("/storefront")["settings"]["notify_factor"] == 1.0
+    settings.get_by_label("Shoppers told per unit that arrives").fill("1.5")
+    threshold.fill("3")
+    settings.get_by_label("Language").select_option("fr")
+    sold_out = settings.locator('input[name="text"][data-key="out_of_stock"]')
+    expect(sold_out).to_have_attribute("placeholder", "Épuisé")
+    sold_out.fill("<b>Victime de son succès</b>")
+    settings.get_by_role("button", name="Save").click()
+    expect(settings.locator('[data-test="settings-status"]')).to_contain_text("Saved")
+    expect(settings.locator('[data-error-for="notify_factor"]')).to_be_empty()
+    saved = panel.api("/storefront")["settings"]
+    assert saved["low_stock_threshold"] == 3
+    assert saved["notify_factor"] == 1.5
+    assert saved["texts"] == {"fr": {"out_of_stock": "<b>Victime de son succès</b>"}}
+    assert saved["visibility"] == "badge" and saved["colors"]["in_stock"] == "#1a7f37"
+
+    # The snippet names this store; nothing the merchant or the API sent became markup.
+    expect(page.locator('[data-test="badge-snippet"]')).to_contain_text(
+        'data-shop="badge-store.myshopify.com"'
+    )
+    assert page.locator("main img, main b").count() == 0
+    assert dialogs == []
+    context.close()
+    shop.idle()
