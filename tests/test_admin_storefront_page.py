@@ -208,6 +208,8 @@ def test_merchant_runs_restocks_settings_and_notify_me_from_the_page(panel, brow
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    script_errors: list[str] = []
+    page.on("pageerror", lambda e: script_errors.append(str(e)))
     page.set_default_timeout(15_000)
     page.goto(panel.url)
 
@@ -331,6 +333,6 @@ def test_merchant_runs_restocks_settings_and_notify_me_from_the_page(panel, brow
         'data-shop="badge-store.myshopify.com"'
     )
     assert page.locator("main img, main b").count() == 0
-    assert dialogs == []
+    assert dialogs == [] and script_errors == []
     context.close()
     shop.idle()
