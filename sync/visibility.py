@@ -20,6 +20,7 @@ import logging
 from sqlalchemy import select
 
 from connectors import registry
+from connectors.errors import NotFound
 from extensions import db
 from models import Installation, Listing, ProductPolicy, record_activity, utcnow
 from sync.queue import jobs
@@ -113,6 +114,18 @@ def apply_policy(policy_id: int) -> str:
     settings = storefront_settings(installation)
     want = wanted(policy, settings, utcnow())
     name = _name(session, installation.id, policy.product_ref)
+    try:
+        done = _apply(session, connector, installation, policy, want, name)
+    except NotFound:
+        # Deleted in the store meanwhile: nothing left to hide, show or sell as pre-order.
+        policy.hidden_by_us = policy.preorder_by_us = False
+        policy.hide_restore, policy.preorder_restore = {}, {}
+        done = ["product gone from the store"]
+    session.commit()
+    return ", ".join(done) or "nothing to do"
+
+
+def _apply(session, connector, installation, policy, want, name) -> list[str]:
     done = []
     if want["hidden"] and not policy.hidden_by_us and not (policy.hide_restore or {}).get(MERCHANT):
         hidden = connector.product_hidden(installation, policy.product_ref)
@@ -167,8 +180,7 @@ def apply_policy(policy_id: int) -> str:
             product_ref=policy.product_ref,
         )
         done.append("pre-order on" if want["preorder"] else "pre-order off")
-    session.commit()
-    return ", ".join(done) or "nothing to do"
+    return done
 
 
 @job

@@ -65,11 +65,15 @@ def _item(obj: dict, parent: dict | None = None) -> CatalogItem:
     )
 
 
+DEFAULT_CATEGORY = "uncategorized"
+
+
 def _category_type(product: dict) -> str | None:
     """``category:{slug}`` of the product's first category (WooCommerce has no product type
-    in Shopify's sense; its categories are what merchants group products by)."""
-    categories = product.get("categories") or []
-    slug = categories[0].get("slug") if categories else None
+    in Shopify's sense; its categories are what merchants group products by). WooCommerce's
+    default "Uncategorized" groups nothing: no type, so no alternatives drawn from it."""
+    slugs = [c.get("slug") for c in product.get("categories") or []]
+    slug = next((s for s in slugs if s and s != DEFAULT_CATEGORY), None)
     return f"category:{slug}" if slug else None
 
 

@@ -136,3 +136,20 @@ def test_woocommerce_hide_restores_the_merchants_own_setting(
         timeout=20,
         message="catalog visibility not restored to the merchant's 'search'",
     )
+
+
+def test_a_hidden_product_deleted_in_the_store_is_let_go(shop):
+    from models import ProductPolicy
+    from sync.visibility import apply_policy
+
+    shop.settings(visibility="hide", hide_grace_minutes=0)
+    wait_for(lambda: not published(shop, "cap"), message="the sold-out cap was not hidden")
+    shop.sandbox.delete_product(SHOP, shop.products["cap"]["id"])  # no webhook reaches us
+    with shop.app.app_context():
+        policy = db.session.scalar(select(ProductPolicy).where(ProductPolicy.hidden_by_us))
+        policy.sold_out_since = None  # as if restocked: StockGuard would show it again
+        db.session.commit()
+        assert apply_policy(policy.id) == "product gone from the store"
+        db.session.remove()
+        policy = db.session.get(ProductPolicy, policy.id)
+        assert not policy.hidden_by_us and policy.hide_restore == {}
