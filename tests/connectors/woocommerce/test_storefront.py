@@ -217,7 +217,7 @@ def test_catalog_items_carry_what_themes_know(woo, store, hoodie, woo_sandbox):
     assert (medium.public_id, medium.product_public_id) == (str(sizes["M"]), str(parent["id"]))
     assert medium.product_title == "Hoodie"
     assert medium.url == parent["permalink"]
-    assert medium.product_type == "category:uncategorized"
+    assert medium.product_type is None  # the default "Uncategorized" is no grouping
 
     fresh = woo.product_items(store, str(parent["id"]), "store")
     assert sorted(i.public_id for i in fresh) == sorted(str(v) for v in sizes.values())
