@@ -36,7 +36,15 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from views import admin, admin_api, admin_storefront, health, storefront, webhooks
+    from views import (
+        admin,
+        admin_api,
+        admin_storefront,
+        health,
+        integrations,
+        storefront,
+        webhooks,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
@@ -44,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(admin_storefront.bp)
     app.register_blueprint(storefront.bp)
+    app.register_blueprint(integrations.bp)
     for connector in registry.storefronts():
         app.register_blueprint(connector.blueprint())
 

@@ -15,7 +15,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from extensions import db
 from models import (
@@ -183,15 +183,13 @@ def restocked(session, installation, settings, listing: Listing, units_now: int,
     if not settings["notify"]:
         return
     waiting = session.scalar(
-        select(NotifySubscription.id)
-        .where(
+        select(func.count(NotifySubscription.id)).where(
             NotifySubscription.installation_id == installation.id,
             NotifySubscription.listing_id == listing.id,
             NotifySubscription.status == NotifySubscription.WAITING,
         )
-        .limit(1)
     )
-    if waiting is None:
+    if not waiting:
         return
     from sync.availability import notify_units
 
@@ -208,7 +206,8 @@ def restocked(session, installation, settings, listing: Listing, units_now: int,
         )
         session.add(run)
     run.details = {**run.details, "budget": run.details.get("budget", 0) + budget}
-    run.total = (run.total or 0) + budget
+    # What the merchant watches: the notices this run will send (no more than are waiting).
+    run.total = min(run.details["budget"], run.details.get("sent", 0) + waiting)
     run.message = f"Back in stock: {listing.product_title or listing.title}"
     session.flush()
     db.after_commit(lambda r=run.id: enqueue_send(r))

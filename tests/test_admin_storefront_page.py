@@ -114,7 +114,7 @@ def test_page_has_the_shoppers_cards_and_this_stores_snippet(client, db_session)
     assert page.texts["app-url"] == "https://stockguard.test"
 
     # Install steps per platform, in the merchant's words.
-    for words in ("App embeds", "StockGuard availability", "integrations/wordpress/stockguard"):
+    for words in ("App embeds", "StockGuard availability", "/integrations/stockguard-wordpress.zip"):
         assert words in html
     assert "search engines drop it" in html  # what hiding a sold-out product costs
 

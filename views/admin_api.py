@@ -186,6 +186,8 @@ def listings():
                 "sku": r.sku,
                 "barcode": r.barcode,
                 "title": r.title,
+                "product": r.product_ref,
+                "product_title": r.product_title,
                 "status": r.status,
                 "note": r.note,
                 "channel_quantity": r.channel_quantity,

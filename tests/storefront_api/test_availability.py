@@ -202,3 +202,13 @@ def test_receiving_a_restock_adds_the_stock_everywhere(shop):
     # Twice: refused, nothing moves.
     again = shop.admin("post", f"/restocks/{created['id']}/receive", json={})
     assert again.status_code == 400 and "already received" in again.get_json()["error"]
+
+
+def test_the_wordpress_plugin_downloads_as_an_installable_zip(client):
+    import io
+    import zipfile
+
+    response = client.get("/integrations/stockguard-wordpress.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.get_data())).namelist()
+    assert "stockguard/stockguard.php" in names and "stockguard/readme.txt" in names
