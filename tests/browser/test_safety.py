@@ -3,6 +3,11 @@ unreachable API leaves the placeholders empty without a single uncaught error.""
 
 from __future__ import annotations
 
+import socket
+import time
+
+import pytest
+
 from tests.browser.conftest import StoreShop
 from tests.storefront_api.conftest import _free_port
 
@@ -45,19 +50,35 @@ def test_markup_in_titles_and_merchant_texts_is_shown_as_text(storefront, shoppe
     assert shopper.dialogs == [] and shopper.errors == []
 
 
-def test_api_down_leaves_the_placeholders_empty_and_the_page_unharmed(storefront, shopper):
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections and never says a word (a hung server)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # never accepted: the kernel completes the handshake, nothing more
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("api", ["refused", "hangs"])
+def test_api_down_or_slow_leaves_the_placeholders_empty_and_the_page_unharmed(
+    storefront, shopper, api, request
+):
     shop = storefront.shop
-    # The theme's app embed points at a port nothing listens on.
-    storefront.sandbox.set_app_url(shop.domain, f"https://127.0.0.1:{_free_port()}")
+    # The theme's app embed points at a port nothing listens on, or one that never answers.
+    port = _free_port() if api == "refused" else request.getfixturevalue("silent_port")
+    storefront.sandbox.set_app_url(shop.domain, f"https://127.0.0.1:{port}")
     try:
         page = shopper.page
-        with page.expect_event("requestfailed", lambda r: "/availability?" in r.url):
+        started = time.monotonic()
+        with page.expect_event("requestfailed", lambda r: "/availability?" in r.url) as failed:
             shopper.open(shop.product_url("tee", "TEE-L"), badge=False)
+        if api == "hangs":  # the script's own 3 s budget ends the request
+            assert failed.value.failure == "net::ERR_ABORTED"
+            assert 2.9 <= time.monotonic() - started < 6
         page.wait_for_timeout(100)  # the script's handling of the failure runs
         placeholder = page.locator(".stockguard")
         assert placeholder.evaluate("el => el.childElementCount") == 0
         assert placeholder.evaluate("el => el.getBoundingClientRect().height") > 0  # reserved
-        assert page.evaluate("typeof window.StockGuard.refresh") == "function"
         assert shopper.layout_shift() == 0
         assert shopper.errors == []
         # The theme's own scripts still work.
