@@ -1,5 +1,5 @@
 """The badge never harms the shop's page: markup in titles and merchant texts stays text, and an
-unreachable API leaves the placeholders empty without a single uncaught error."""
+unreachable or hung API leaves the placeholders empty without a single uncaught error."""
 
 from __future__ import annotations
 
@@ -48,6 +48,10 @@ def test_markup_in_titles_and_merchant_texts_is_shown_as_text(storefront, shoppe
     assert page.locator("h1").text_content() == EVIL_TITLE
     assert page.locator("img").count() == 0
     assert shopper.dialogs == [] and shopper.errors == []
+    # The watch is live: the same title parsed as HTML does fire.
+    page.evaluate("title => document.body.insertAdjacentHTML('beforeend', title)", EVIL_TITLE)
+    page.wait_for_event("dialog")
+    assert shopper.dialogs == ["alert: title"]
 
 
 @pytest.fixture
