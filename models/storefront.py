@@ -71,7 +71,10 @@ class StorefrontMark(Base):
 
     Marks are rows of their own, never a flag on the listing: marking is an insert (it never
     waits on, nor makes wait, the push jobs that lock listing rows), and a refresh deletes
-    exactly the marks it read, so a mark made while it computes is never lost.
+    exactly the marks it read, so a mark made while it computes is never lost. ``listing_id``
+    is deliberately not a foreign key: checking one would lock the listing rows (KEY SHARE)
+    until the marking transaction ends, and pushes skip locked listings. A mark whose listing
+    is gone is simply dropped by the refresh.
     """
 
     __tablename__ = "storefront_mark"
@@ -81,7 +84,7 @@ class StorefrontMark(Base):
     installation_id: Mapped[int] = mapped_column(
         ForeignKey("installation.id", ondelete="CASCADE"), index=True
     )
-    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"))
+    listing_id: Mapped[int] = mapped_column(Integer)
 
 
 class ProductPolicy(Base):

@@ -35,6 +35,7 @@ MAX_PUSH_ROUNDS = 50
 # a sale our write overwrote, not for new stock.
 OVERWRITE_WINDOW = 10.0
 DEFAULT_SETTLE_SECONDS = 2.0
+LOCKED_RETRY_SECONDS = 0.5
 
 
 class PushIncomplete(RuntimeError):
@@ -184,7 +185,25 @@ def push_installation(installation_id: int) -> int:
             .execution_options(populate_existing=True)
         ).all()
         if not rows:
+            locked = session.scalar(
+                select(Listing.id)
+                .where(
+                    Listing.installation_id == installation_id,
+                    Listing.push_pending.is_(True),
+                    Listing.status == Listing.LINKED,
+                )
+                .limit(1)
+            )
             session.rollback()
+            if locked is not None:
+                # Marked rows another transaction holds (another push, an import, an order
+                # being recorded): look again in a moment rather than wait for the sweeper.
+                jobs.enqueue_in(
+                    LOCKED_RETRY_SECONDS,
+                    push_installation,
+                    installation_id,
+                    job_id=f"push-{installation_id}",
+                )
             return written
         writes: list[LevelWrite] = []
         by_id = {}

@@ -212,12 +212,6 @@ def upgrade() -> None:
             name=op.f("fk_storefront_mark_installation_id_installation"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["listing_id"],
-            ["listing.id"],
-            name=op.f("fk_storefront_mark_listing_id_listing"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_storefront_mark")),
         sqlite_autoincrement=True,
     )
