@@ -174,3 +174,28 @@ def test_customers_redact_deletes_the_customers_sign_ups(shop):
         contacts = db.session.scalars(select(NotifySubscription.contact)).all()
         assert contacts == ["kept@example.com"]
         assert db.session.scalar(select(func.count()).select_from(NotifySubscription)) == 1
+
+
+EVIL = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+def test_a_hostile_product_title_is_only_ever_text(served_app, shopify_sandbox, smtp):
+    from tests.storefront_api.conftest import open_shop
+
+    shop = open_shop(served_app, shopify_sandbox, catalog={"evil": (EVIL, "Evil", [("EVIL-1", 0)])})
+    assert sign_up(shop, "reader@example.com", sku="EVIL-1").status_code == 201
+    shop.set_available("EVIL-1", 3)
+    [message] = smtp.wait(1)
+    html = message.get_body(("html",)).get_content()
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+    text = message.get_body(("plain",)).get_content()
+    assert EVIL in text  # plain text is not markup: shown as typed
+    # The unsubscribe page names the product as text too.
+    [signup] = subscriptions(shop)
+    from sync.notify import unsubscribe_token
+
+    with shop.app.app_context():
+        token = unsubscribe_token(db.session.get(NotifySubscription, signup.id))
+    page = shop.client.get(f"/storefront/v1/unsubscribe/{token}").get_data(as_text=True)
+    assert "<script>alert(2)" not in page and "&lt;script&gt;alert(2)" in page
