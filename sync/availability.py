@@ -97,7 +97,6 @@ def refresh_installation(installation_id: int) -> int:
     if installation is None or not installation.is_active:
         session.rollback()
         return 0
-    settings = storefront_settings(installation)
     done = 0
     for _round in range(MAX_ROUNDS):
         # Only refreshers lock marks (a second refresher of the store takes other marks).
@@ -111,6 +110,10 @@ def refresh_installation(installation_id: int) -> int:
         if not marks:
             session.rollback()
             return done
+        # Read after the marks: a settings change marks every listing when it commits, so
+        # marks seen here were made under these settings or older ones.
+        session.refresh(installation)
+        settings = storefront_settings(installation)
         marked = session.scalars(
             select(Listing).where(Listing.id.in_({listing for _, listing in marks}))
         ).all()

@@ -122,9 +122,26 @@ def from_token(session, token: str) -> NotifySubscription | None:
     return session.get(NotifySubscription, subscription_id)
 
 
-def unsubscribe(session, subscription: NotifySubscription) -> None:
-    if subscription.status == NotifySubscription.WAITING:
-        subscription.status = NotifySubscription.UNSUBSCRIBED
+def _waiting_for_contact(subscription: NotifySubscription):
+    return select(NotifySubscription).where(
+        NotifySubscription.installation_id == subscription.installation_id,
+        NotifySubscription.contact == subscription.contact,
+        NotifySubscription.status == NotifySubscription.WAITING,
+    )
+
+
+def waiting_count(session, subscription: NotifySubscription) -> int:
+    """The sign-ups still waiting for this shopper at this store (the link can stop them)."""
+    return len(session.scalars(_waiting_for_contact(subscription)).all())
+
+
+def unsubscribe(session, subscription: NotifySubscription) -> int:
+    """The link in a notice (or a sign-up's own link) ends every notice still waiting for this
+    shopper at this store: after a notice, they are the ones left to stop."""
+    rows = session.scalars(_waiting_for_contact(subscription).with_for_update()).all()
+    for row in rows:
+        row.status = NotifySubscription.UNSUBSCRIBED
+    return len(rows)
 
 
 def _contacts(emails, phones) -> list[str]:

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, jsonify, make_response, render_
 from sqlalchemy import select
 
 from extensions import db
-from models import Installation, Listing, NotifySubscription
+from models import Installation, Listing
 from sync import notify
 from sync.restocks import today
 from views.ratelimit import RateLimiter
@@ -123,12 +123,29 @@ def availability():
         raise StorefrontError(400, "ask for variants or products", "variants")
     if len(variant_ids) + len(product_ids) > MAX_IDS:
         raise StorefrontError(400, f"at most {MAX_IDS} ids per request", "variants")
-    view = cache.rows(db.session, _view(shop))
+    view = _view(shop)
+    snapshot = cache.rows(db.session, view)
     db.session.remove()  # nothing else to read: give the connection back before writing out
-    body = json.dumps(
-        answer(view, variant_ids, product_ids, today()), separators=(",", ":"), ensure_ascii=False
-    ).encode()
-    etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+    day = today()
+    key = (
+        view.installation_id,
+        snapshot.generation,
+        view.settings_tag,
+        day,
+        *variant_ids,
+        "|",
+        *product_ids,
+    )
+    encoded = cache.answers.get(key)
+    if encoded is None:
+        body = json.dumps(
+            answer(view, snapshot, variant_ids, product_ids, day),
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+        encoded = (body, hashlib.blake2b(body, digest_size=12).hexdigest())
+        cache.answers.put(key, encoded)
+    body, etag = encoded
     if etag in request.if_none_match:
         response = make_response("", 304)
     else:
@@ -218,16 +235,16 @@ def unsubscribe(token: str):
     if subscription is None:
         abort(404)
     listing = db.session.get(Listing, subscription.listing_id)
-    done = False
+    stopped = None
     if request.method == "POST":
-        notify.unsubscribe(db.session, subscription)
+        stopped = notify.unsubscribe(db.session, subscription)
         db.session.commit()
-        done = True
     page = render_template(
         "storefront/unsubscribe.html",
         subscription=subscription,
         title=(listing.product_title or listing.title) if listing else "",
-        done=done or subscription.status == NotifySubscription.UNSUBSCRIBED,
+        waiting=notify.waiting_count(db.session, subscription),
+        stopped=stopped,
         token=token,
     )
     response = make_response(page)

@@ -9,6 +9,8 @@ from memory: a burst of traffic never reaches the ledger and barely the database
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +27,19 @@ SHOP_SECONDS = 5.0  # how long a store's settings and origins are kept
 OVERLAP_NS = 5_000_000_000
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent state of a store's variants. Never changed once built: a refresh builds
+    the next one and swaps it in, so readers need no lock."""
+
+    variants: dict[str, dict]
+    products: dict[str, frozenset[str]]
+    generation: int  # grows with every change: part of the encoded-answer cache key
+
+
+EMPTY = Snapshot({}, {}, 0)
+
+
 @dataclass
 class ShopView:
     installation_id: int
@@ -32,9 +47,9 @@ class ShopView:
     origins: frozenset[str]
     settings: dict
     loaded_at: float
-    variants: dict[str, dict] = field(default_factory=dict)
-    products: dict[str, set[str]] = field(default_factory=dict)
-    version: int = 0
+    settings_tag: str = ""  # a digest of ``settings``: part of the encoded-answer cache key
+    snapshot: Snapshot = EMPTY
+    read_from: int = -1  # re-read rows whose version is above this (ns)
     checked_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,7 +59,20 @@ def _origins(installation: Installation, settings: dict) -> frozenset[str]:
     return frozenset([*saved, *settings.get("origins", [])])
 
 
-def _variant(row: Availability) -> dict:
+COLUMNS = (
+    Availability.variant_id,
+    Availability.product_id,
+    Availability.state,
+    Availability.quantity,
+    Availability.eta,
+    Availability.eta_soon,
+    Availability.notify,
+    Availability.alternatives,
+    Availability.deleted,
+)
+
+
+def _variant(row) -> dict:
     return {
         "product": row.product_id,
         "state": row.state,
@@ -56,14 +84,31 @@ def _variant(row: Availability) -> dict:
     }
 
 
+def _apply(snapshot: Snapshot, rows) -> Snapshot:
+    """The next snapshot: ``snapshot`` with ``rows`` (plain column tuples) applied."""
+    variants = dict(snapshot.variants)
+    members = {product: set(ids) for product, ids in snapshot.products.items()}
+    for row in rows:
+        old = variants.pop(row.variant_id, None)
+        if old is not None:
+            members.get(old["product"], set()).discard(row.variant_id)
+        if not row.deleted:
+            variants[row.variant_id] = _variant(row)
+            members.setdefault(row.product_id, set()).add(row.variant_id)
+    products = {product: frozenset(ids) for product, ids in members.items() if ids}
+    return Snapshot(variants, products, snapshot.generation + 1)
+
+
 class StorefrontCache:
     def __init__(self):
         self._shops: dict[str, ShopView | None] = {}
         self._lock = threading.Lock()
+        self.answers = AnswerCache()
 
     def clear(self) -> None:
         with self._lock:
             self._shops.clear()
+        self.answers.clear()
 
     def shop(self, session, shop: str) -> ShopView | None:
         now = time.monotonic()
@@ -91,61 +136,90 @@ class StorefrontCache:
                 settings=public_settings(settings),
                 loaded_at=now,
             )
+            fresh.settings_tag = hashlib.blake2b(
+                json.dumps(fresh.settings, sort_keys=True).encode(), digest_size=8
+            ).hexdigest()
             if view is not None and view.installation_id == installation.id:
-                fresh.variants, fresh.products = view.variants, view.products
-                fresh.version, fresh.checked_at = view.version, view.checked_at
+                fresh.snapshot, fresh.read_from = view.snapshot, view.read_from
+                fresh.checked_at, fresh.lock = view.checked_at, view.lock
         with self._lock:
             if len(self._shops) > 10_000:
                 self._shops.clear()
             self._shops[shop] = fresh
         return fresh
 
-    def rows(self, session, view: ShopView) -> ShopView:
-        """Bring ``view``'s variants up to date (at most every REFRESH_SECONDS)."""
-        if time.monotonic() - view.checked_at < REFRESH_SECONDS:
-            return view
-        with view.lock:
+    def rows(self, session, view: ShopView) -> Snapshot:
+        """The store's variants, re-read (at most every REFRESH_SECONDS) where they changed.
+
+        One request refreshes; the others answer from the snapshot they have meanwhile.
+        """
+        if time.monotonic() - view.checked_at < REFRESH_SECONDS or not view.lock.acquire(
+            blocking=view.snapshot is EMPTY
+        ):
+            return view.snapshot
+        try:
             if time.monotonic() - view.checked_at < REFRESH_SECONDS:
-                return view
-            since = view.version - OVERLAP_NS if view.version else -1
-            changed = session.scalars(
-                select(Availability).where(
+                return view.snapshot
+            started = time.time_ns()
+            changed = session.execute(
+                select(*COLUMNS).where(
                     Availability.installation_id == view.installation_id,
-                    Availability.version > since,
+                    Availability.version > view.read_from,
                 )
             ).all()
-            for row in changed:
-                view.version = max(view.version, row.version)
-                old = view.variants.get(row.variant_id)
-                if old is not None:
-                    view.products.get(old["product"], set()).discard(row.variant_id)
-                if row.deleted:
-                    view.variants.pop(row.variant_id, None)
-                    continue
-                view.variants[row.variant_id] = _variant(row)
-                view.products.setdefault(row.product_id, set()).add(row.variant_id)
+            if changed:
+                view.snapshot = _apply(view.snapshot, changed)
+            # Next time: what changed since shortly before this read (a refresh that took its
+            # version earlier but committed later is still seen).
+            view.read_from = started - OVERLAP_NS
             view.checked_at = time.monotonic()
-        return view
+        finally:
+            view.lock.release()
+        return view.snapshot
+
+
+class AnswerCache:
+    """Encoded answers (body, ETag) by store snapshot and ids asked: product pages ask the same
+    ids again and again, and encoding JSON is most of an answer's cost."""
+
+    SIZE = 1024
+
+    def __init__(self):
+        self._items: dict[tuple, tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def get(self, key: tuple):
+        return self._items.get(key)
+
+    def put(self, key: tuple, value: tuple[bytes, str]) -> None:
+        with self._lock:
+            if len(self._items) >= self.SIZE:
+                self._items.clear()  # cheap and rare: the working set is small
+            self._items[key] = value
 
 
 STATE_RANK = {"in_stock": 0, "low_stock": 1, "preorder": 2, "out_of_stock": 3}
 
 
-def answer(view: ShopView, variant_ids, product_ids, today: dt.date) -> dict:
+def answer(view: ShopView, snapshot: Snapshot, variant_ids, product_ids, today: dt.date) -> dict:
     """The API's answer for the ids asked (absent ids are simply left out)."""
     variants: dict[str, dict] = {}
     products: dict[str, dict] = {}
     for product_id in product_ids:
-        members = sorted(view.products.get(product_id, ()))
+        members = sorted(snapshot.products.get(product_id, ()))
         if not members:
             continue
         for variant_id in members:
-            variants[variant_id] = view.variants[variant_id]
-        best = min((view.variants[v]["state"] for v in members), key=STATE_RANK.__getitem__)
+            variants[variant_id] = snapshot.variants[variant_id]
+        best = min((snapshot.variants[v]["state"] for v in members), key=STATE_RANK.__getitem__)
         products[product_id] = {"state": best, "variants": members}
     for variant_id in variant_ids:
-        if variant_id in view.variants:
-            variants[variant_id] = view.variants[variant_id]
+        if variant_id in snapshot.variants:
+            variants[variant_id] = snapshot.variants[variant_id]
     iso_today = today.isoformat()
     for variant_id, data in variants.items():
         if data["eta"] and data["eta"] < iso_today:  # never a date in the past

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 
-from models import NotifySubscription
 from tests.browser.conftest import Shopper, StoreShop
 from tests.conftest import wait_for
 from tests.sync.harness import PUBLIC
 
-SCARF = {"scarf": ("Wool Scarf", "Scarves", [("SCARF", 0)])}
+SCARF = {
+    "scarf": ("Wool Scarf", "Scarves", [("SCARF", 0)]),
+    "mitts": ("Wool Mitts", "Gloves", [("MITTS", 0)]),
+}
 
 
 def sign_up(shopper: Shopper, shop: StoreShop, contact: str, locale: str, texts: dict) -> None:
@@ -53,6 +55,18 @@ def test_sign_up_in_the_page_restock_e_mail_and_unsubscribe(storefront, shopper,
         ("ada@example.com", "fr", "waiting", variant),
         ("bob@example.com", "en", "waiting", variant),
     ]
+    # Ada waits for the mitts too (signed up from their page, the same way).
+    mitts = shop.client.post(
+        "/storefront/v1/notify",
+        json={
+            "shop": "notify-store.myshopify.com",
+            "variant": shop.vid("MITTS"),
+            "contact": "ada@example.com",
+            "consent": True,
+            "locale": "fr",
+        },
+    )
+    assert mitts.status_code == 201
 
     # The merchant receives one scarf and enters it in Shopify: the first shopper is told.
     shop.set_available("SCARF", 1)
@@ -64,40 +78,39 @@ def test_sign_up_in_the_page_restock_e_mail_and_unsubscribe(storefront, shopper,
     unsubscribe = re.search(rf"{re.escape(PUBLIC)}/storefront/v1/unsubscribe/\S+", text).group(0)
     assert message["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert [m["To"] for m in scarf_mail(storefront)] == ["ada@example.com"]  # 1 unit
-    statuses = [(s.contact, s.status) for s in shop.subscriptions()]
-    assert statuses == [("ada@example.com", "sent"), ("bob@example.com", "waiting")]
+    statuses = [(s.contact, s.variant_id, s.status) for s in shop.subscriptions()]
+    assert statuses == [
+        ("ada@example.com", variant, "sent"),
+        ("bob@example.com", variant, "waiting"),
+        ("ada@example.com", shop.vid("MITTS"), "waiting"),
+    ]
 
     # Her links, opened in the browser: the product is back.
     page = shopper.open(product)
     assert shopper.lines() == ["Only 1 left"]
-    # The notice was her one message, so the unsubscribe page has nothing left to stop.
+    # The link in her notice stops what is still waiting for her at this store: the mitts.
     page.goto(unsubscribe, wait_until="load")
     assert page.locator("html").get_attribute("lang") == "fr"
-    assert page.locator("[data-test=ended]").text_content() == (
-        "Cette alerte a déjà été envoyée ou arrêtée."
+    assert page.locator("[data-test=waiting]").text_content() == (
+        "Alertes encore en attente pour vous dans cette boutique : 1."
     )
-    assert page.locator("[data-test=unsubscribe]").count() == 0
-    assert shop.subscriptions()[0].status == "sent"
-
-    # The second shopper's link, as the next notice would carry it: the button ends the wait.
-    page.goto(notice_link(shop, "bob@example.com"), wait_until="load")
     page.locator("[data-test=unsubscribe]").click()
     page.locator("[data-test=unsubscribed]").wait_for()
-    statuses = [(s.contact, s.status) for s in shop.subscriptions()]
-    assert statuses == [("ada@example.com", "sent"), ("bob@example.com", "unsubscribed")]
-    # Nothing more is sent when more scarves arrive.
+    statuses = [(s.contact, s.variant_id, s.status) for s in shop.subscriptions()]
+    assert statuses == [
+        ("ada@example.com", variant, "sent"),
+        ("bob@example.com", variant, "waiting"),
+        ("ada@example.com", shop.vid("MITTS"), "unsubscribed"),
+    ]
+    # Opened again: nothing left to stop.
+    page.goto(unsubscribe, wait_until="load")
+    assert page.locator("[data-test=unsubscribe]").count() == 0
+    assert page.locator("[data-test=ended]").count() == 1
+
+    # Bob's turn on the next restock; the mitts come back and nobody is told (Ada stopped).
     shop.set_available("SCARF", 5)
+    mail_to(storefront, "bob@example.com")
+    shop.set_available("MITTS", 5)
     shop.idle()
-    assert [m["To"] for m in scarf_mail(storefront)] == ["ada@example.com"]
+    assert not [m for m in storefront.mailbox.messages if "Wool Mitts" in m["Subject"]]
     assert shopper.errors == []
-
-
-def notice_link(shop: StoreShop, contact: str) -> str:
-    """The unsubscribe address a notice to ``contact`` would carry (``sync.notify``)."""
-    from extensions import db
-    from sync.notify import unsubscribe_token
-
-    [subscription] = [s for s in shop.subscriptions() if s.contact == contact]
-    with shop.app.app_context():
-        token = unsubscribe_token(db.session.get(NotifySubscription, subscription.id))
-    return f"{PUBLIC}/storefront/v1/unsubscribe/{token}"

@@ -73,7 +73,10 @@ class Shop:
                 and all(found["v"][k] == v for k, v in fields.items())
             )
 
-        wait_for(check, timeout=timeout, message=f"{sku} never became {expected}: {found}")
+        try:
+            wait_for(check, timeout=timeout)
+        except AssertionError:
+            raise AssertionError(f"{sku} never became {expected} {fields}: {found}") from None
         return found["v"]
 
     def idle(self, timeout: float = 15.0) -> None:
