@@ -376,3 +376,30 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: 
             return value
         time.sleep(interval)
     raise AssertionError(message or f"condition not met within {timeout}s")
+
+
+# --------------------------------------------------------------------------- browser
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's (Playwright's own browser download doesn't work here)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright driver for the whole run: its sync API allows one per thread, and the
+    browser tests of several folders share it."""
+    if not Path(CHROMIUM).exists():
+        need("chromium", f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need("chromium", "the playwright package is not installed")
+    driver = sync_playwright().start()
+    yield driver
+    driver.stop()

@@ -9,24 +9,15 @@ import json
 import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from models import Installation, StockPool
 from sync.storefront_settings import LANGUAGES, TEXT_KEYS
-from tests.conftest import SHOPIFY_API_KEY, SHOPIFY_API_SECRET, need
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SHOPIFY_API_KEY, SHOPIFY_API_SECRET
 
 CARDS = ("restocks", "notify", "storefront-settings", "install-badge")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _store(session, domain: str, platform: str = "shopify") -> Installation:
@@ -114,7 +105,11 @@ def test_page_has_the_shoppers_cards_and_this_stores_snippet(client, db_session)
     assert page.texts["app-url"] == "https://stockguard.test"
 
     # Install steps per platform, in the merchant's words.
-    for words in ("App embeds", "StockGuard availability", "/integrations/stockguard-wordpress.zip"):
+    for words in (
+        "App embeds",
+        "StockGuard availability",
+        "/integrations/stockguard-wordpress.zip",
+    ):
         assert words in html
     assert "search engines drop it" in html  # what hiding a sold-out product costs
 
@@ -177,15 +172,10 @@ def panel(live_app, shopify_sandbox) -> Panel:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        need("chromium", "install Debian's chromium package (/usr/bin/chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+def browser(playwright_driver):
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
 
 def _sign_up(shop, contact: str, sku: str) -> None:

@@ -14,7 +14,6 @@ open their own (``storefront.open``) in the same app.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +21,8 @@ from sqlalchemy import select
 from models import NotifySubscription
 from sandbox.common import ConnectProxy, ServerThread
 from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     SHOPIFY_API_KEY,
     SHOPIFY_API_SECRET,
     _wipe,
@@ -31,14 +32,6 @@ from tests.conftest import (
 from tests.storefront_api.conftest import CATALOG, SHOP, Mailbox, Shop, _free_port, open_shop
 from tests.sync.harness import PUBLIC
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SETTLE_SECONDS = 0.3  # as tests/sync/harness.py sets it
 # West of UTC on purpose: an ETA drawn in local time would show the day before.
 TIMEZONE = "America/Los_Angeles"
@@ -128,17 +121,10 @@ def browser_proxy():
 
 
 @pytest.fixture(scope="session")
-def chromium(browser_proxy):
+def chromium(playwright_driver, browser_proxy):
     """Debian's Chromium (headless), reaching the stores through ``browser_proxy``."""
-    if not Path(CHROMIUM).exists():
-        need("chromium", f"{CHROMIUM} not found (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need("chromium", "the playwright package is not installed")
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
+        browser = playwright_driver.chromium.launch(
             executable_path=CHROMIUM,
             # The app's own server is on loopback: straight there, not through the proxy.
             args=[
@@ -148,11 +134,9 @@ def chromium(browser_proxy):
             ],
         )
     except Exception as e:  # an unusable Chromium (missing libraries, …) is a missing service
-        playwright.stop()
         need("chromium", f"{CHROMIUM} did not start: {e}")
     yield browser
     browser.close()
-    playwright.stop()
 
 
 class Shopper:
