@@ -7,7 +7,8 @@ stock. Oversold = orders taken − units there were.
 
 The naive mirror is what merchants script by hand: when a store reports a new level, copy that
 number to the other store (skipping the echo of its own last write). StockGuard instead records
-each sale in a ledger and tells every store what is left.
+each sale in a ledger and tells every store what is left; run a second time with the pool's
+``allocate_below`` on, it offers each store only its share of the last units.
 
     .venv/bin/python bench/oversell.py [--trials 10] [--stock 5] [--shoppers 12] [--window 1.5]
 """
@@ -214,6 +215,21 @@ def naive_setup(bench, skus: list[str], stock: int):
     return stores, server
 
 
+def allocate(stores, below: int) -> None:
+    """Turn on the pool's last-units allocation through the admin API, as a merchant would."""
+    from views.admin_api import panel_token
+
+    with stores.app.test_request_context():
+        token = panel_token(stores.shopify_id)
+    response = stores.app.test_client().put(
+        "/admin/api/settings",
+        json={"allocate_below": below},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.get_json()
+    stores.idle(timeout=60)
+
+
 def settle_levels(stores, sku: str, timeout: float = 10.0) -> tuple[int, int]:
     deadline = time.monotonic() + timeout
     last = None
@@ -239,20 +255,23 @@ def main() -> None:
     args = parser.parse_args()
     plans = schedule(args.trials, args.shoppers, args.window, args.seed)
     skus = [f"RACE-{i}" for i in range(args.trials)]
-    results: dict[str, list[int]] = {"StockGuard": [], "naive last-write-wins": []}
-    consistent = {"StockGuard": 0, "naive last-write-wins": 0}
+    allocated = f"StockGuard, allocating below {args.stock + 1}"
+    results: dict[str, list[int]] = {"StockGuard": [], allocated: [], "naive last-write-wins": []}
+    consistent = dict.fromkeys(results, 0)
 
-    with environment(workers=args.workers) as bench:
-        stores = bench.connect({sku: (args.stock, args.stock) for sku in skus})
-        stores.converge({sku: args.stock for sku in skus}, timeout=60)
-        for sku, plan in zip(skus, plans, strict=True):
-            taken = run_race(stores, sku, plan)
-            results["StockGuard"].append(max(0, taken - args.stock))
-            stores.idle()
-            if (stores.shopify_level(sku), stores.woo_level(sku)) == (0, 0) and stores.available(
-                sku
-            ) == 0:
-                consistent["StockGuard"] += 1
+    for name, allocate_below in (("StockGuard", 0), (allocated, args.stock + 1)):
+        with environment(workers=args.workers) as bench:
+            stores = bench.connect({sku: (args.stock, args.stock) for sku in skus})
+            stores.converge({sku: args.stock for sku in skus}, timeout=60)
+            if allocate_below:
+                allocate(stores, allocate_below)
+            for sku, plan in zip(skus, plans, strict=True):
+                taken = run_race(stores, sku, plan)
+                results[name].append(max(0, taken - args.stock))
+                stores.idle()
+                levels = (stores.shopify_level(sku), stores.woo_level(sku))
+                if levels == (0, 0) and stores.available(sku) == 0:
+                    consistent[name] += 1
 
     with environment(workers=1) as bench:
         stores, server = naive_setup(bench, skus, args.stock)
@@ -278,6 +297,11 @@ def main() -> None:
     sg, naive = sum(results["StockGuard"]), sum(results["naive last-write-wins"])
     ratio = f"{naive / sg:.1f}x more" if sg else "StockGuard oversold nothing"
     print(f"comparison   naive mirror oversold {naive} units, StockGuard {sg} ({ratio})")
+    print(
+        f"             with its last units allocated between the stores StockGuard oversold "
+        f"{sum(results[allocated])} (each store sells only its share; one may show sold out "
+        "while the other still has a unit)"
+    )
 
 
 if __name__ == "__main__":

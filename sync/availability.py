@@ -164,7 +164,7 @@ def refresh(session, installation, settings: dict, listings: list[Listing]) -> i
             )
         )
     }
-    buffer, today, version = mirror.channel_buffer(installation), restocks.today(), time.time_ns()
+    today, version = restocks.today(), time.time_ns()
     product_sold_out: dict[str, bool] = {}
     product_types: dict[str, str | None] = {}
     for listing in sorted(listings, key=lambda row: row.id):
@@ -176,7 +176,7 @@ def refresh(session, installation, settings: dict, listings: list[Listing]) -> i
         policy = policies.get(listing.product_ref)
         mode = (policy.mode if policy else None) or settings["visibility"]
         sku = skus.get(listing.sku_id)
-        values = _values(settings, listing, sku, mode, held, buffer)
+        values = _values(settings, installation, listing, sku, mode, held)
         if values["state"] in SOLD_OUT and sku is not None:
             when = restocks.eta(
                 sku,
@@ -213,12 +213,13 @@ def refresh(session, installation, settings: dict, listings: list[Listing]) -> i
     return len(listings)
 
 
-def _values(settings, listing: Listing, sku: Sku | None, mode: str, held, buffer) -> dict:
+def _values(settings, installation, listing: Listing, sku: Sku | None, mode: str, held) -> dict:
     values = {"quantity": None, "eta": None, "eta_soon": False, "alternatives": []}
     if listing.status == Listing.UNTRACKED or sku is None:
         # The channel doesn't track its stock: always sellable, nothing to count.
         return {**values, "state": Availability.IN_STOCK, "available": 0, "notify": False}
-    units = max(0, ledger.available(db.session, sku) + held.get(sku.id, 0) - buffer)
+    # What this store may sell: the same figure its stock level is told (buffer, allocation).
+    units = mirror.desired_quantity(db.session, listing, installation, held)
     if units <= 0:
         state = Availability.PREORDER if mode == "preorder" else Availability.OUT_OF_STOCK
     elif units <= settings["low_stock_threshold"]:

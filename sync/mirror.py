@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from connectors import registry
 from connectors.base import LevelWrite, ListingRef
 from extensions import db
-from models import Installation, Listing, Movement, Sku, record_activity, utcnow
+from models import Installation, Listing, Movement, Sku, StockPool, record_activity, utcnow
 from sync import ledger
 from sync.queue import jobs
 from sync.worker import job
@@ -74,12 +74,36 @@ def desired_quantity(
     session, listing: Listing, installation: Installation, held: dict[int, int] | None = None
 ) -> int:
     """What this channel should show: the SKU's available, less units probably sold elsewhere
-    already (unexplained), less the channel's buffer."""
+    already (unexplained), less the channel's buffer — or, when the pool allocates its last
+    units, this channel's share of them."""
     sku = session.get(Sku, listing.sku_id)
     held = in_flight(session, [sku.id]) if held is None else held
-    return max(
-        0, ledger.available(session, sku) + held.get(sku.id, 0) - channel_buffer(installation)
-    )
+    total = max(0, ledger.available(session, sku) + held.get(sku.id, 0))
+    shares = allocation(session, sku, total)
+    if shares is not None:
+        total = shares.get(listing.id, 0)
+    return max(0, total - channel_buffer(installation))
+
+
+def allocation(session, sku: Sku, total: int) -> dict[int, int] | None:
+    """Below the pool's ``allocate_below`` units, each channel is offered its own share of the
+    last units instead of all of them: two stores can then never sell the same unit, however
+    close together their orders come (at the price of a store showing sold out while another
+    still has one). Shares split evenly, the odd units to the listings linked first. None when
+    the pool doesn't allocate, or has enough units not to."""
+    pool = session.get(StockPool, sku.pool_id)
+    below = int(pool.setting("allocate_below", 0) or 0) if pool else 0
+    if total >= below:
+        return None
+    ids = session.scalars(
+        select(Listing.id)
+        .where(Listing.sku_id == sku.id, Listing.status == Listing.LINKED)
+        .order_by(Listing.id)
+    ).all()
+    if len(ids) < 2:
+        return None
+    base, extra = divmod(total, len(ids))
+    return {listing_id: base + (1 if i < extra else 0) for i, listing_id in enumerate(ids)}
 
 
 def channel_moved(listing: Listing, units: int) -> None:

@@ -286,6 +286,8 @@ SETTINGS = {
 POOL_SETTINGS = {
     "safety_buffer": (0, 100000),  # default for new SKUs
     "settle_seconds": (0.5, 60),
+    # Below this many units a SKU's last units are shared out between the stores (0 = never).
+    "allocate_below": (0, 100000),
 }
 
 
@@ -330,7 +332,14 @@ def put_settings():
     for name, (low, high) in POOL_SETTINGS.items():
         if name in data:
             pool_settings[name] = _bounded(name, data[name], low, high)
+    allocation_changed = pool_settings.get("allocate_below") != (pool.settings or {}).get(
+        "allocate_below"
+    )
     inst.settings, pool.settings = store, pool_settings
+    if allocation_changed:  # every store of the pool is told its new share
+        mirror.request_push(
+            db.session, db.session.scalars(select(Sku.id).where(Sku.pool_id == pool.id)).all()
+        )
     # A different buffer means different numbers on this channel.
     db.session.query(Listing).filter(
         Listing.installation_id == inst.id, Listing.status == Listing.LINKED
