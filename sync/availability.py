@@ -19,7 +19,7 @@ import math
 import time
 from collections import defaultdict
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from extensions import db
 from models import (
@@ -99,7 +99,10 @@ def refresh_installation(installation_id: int) -> int:
         return 0
     done = 0
     for _round in range(MAX_ROUNDS):
-        # Only refreshers lock marks (a second refresher of the store takes other marks).
+        # One refresher per store at a time (two would compute the same products and both see
+        # the same rise: notices twice). NO KEY UPDATE: inserts that reference the store (its
+        # webhook deliveries) are not held up.
+        session.refresh(installation, with_for_update={"key_share": True})
         marks = session.execute(
             select(StorefrontMark.id, StorefrontMark.listing_id)
             .where(StorefrontMark.installation_id == installation_id)
@@ -110,9 +113,8 @@ def refresh_installation(installation_id: int) -> int:
         if not marks:
             session.rollback()
             return done
-        # Read after the marks: a settings change marks every listing when it commits, so
-        # marks seen here were made under these settings or older ones.
-        session.refresh(installation)
+        # Settings read with the marks: a settings change marks every listing when it commits,
+        # so marks seen here were made under these settings or older ones.
         settings = storefront_settings(installation)
         marked = session.scalars(
             select(Listing).where(Listing.id.in_({listing for _, listing in marks}))
@@ -124,14 +126,25 @@ def refresh_installation(installation_id: int) -> int:
             )
         ).all()
         listings = {row.id: row for row in [*marked, *siblings]}
-        done += refresh(session, installation, settings, list(listings.values()))
+        pending = time.time_ns()
+        done += refresh(session, installation, settings, list(listings.values()), pending)
         session.execute(delete(StorefrontMark).where(StorefrontMark.id.in_([m for m, _ in marks])))
+        # Versions are stamped last, just before the commit: web processes re-read rows newer
+        # than a few seconds before their last read, so the stamp must be close to the commit.
+        session.flush()
+        session.execute(
+            update(Availability)
+            .where(Availability.installation_id == installation_id, Availability.version == pending)
+            .values(version=time.time_ns())
+        )
         session.commit()
     enqueue_refresh(installation_id)  # a very large change: carry on in the next job
     return done
 
 
-def refresh(session, installation, settings: dict, listings: list[Listing]) -> int:
+def refresh(
+    session, installation, settings: dict, listings: list[Listing], version: int | None = None
+) -> int:
     """Recompute the rows of ``listings`` (whole products), then apply policies and notices."""
     from sync import notify, visibility
 
@@ -164,9 +177,9 @@ def refresh(session, installation, settings: dict, listings: list[Listing]) -> i
             )
         )
     }
-    today, version = restocks.today(), time.time_ns()
+    today, version = restocks.today(), version or time.time_ns()
     product_sold_out: dict[str, bool] = {}
-    product_types: dict[str, str | None] = {}
+    product_rows: dict[str, list[Availability]] = {}
     for listing in sorted(listings, key=lambda row: row.id):
         row = existing.get(listing.id)
         if not listing.public_id or listing.status not in SHOWN:
@@ -197,14 +210,21 @@ def refresh(session, installation, settings: dict, listings: list[Listing]) -> i
         row.variant_id, row.product_id = listing.public_id, listing.product_public_id or ""
         row.product_type = (listing.details or {}).get("product_type")
         row.deleted, row.version = False, version
-        if listing.status == Listing.LINKED:
-            product = listing.product_ref or listing.external_id
-            product_sold_out[product] = product_sold_out.get(product, True) and (
-                values["available"] <= 0
-            )
-            product_types[product] = row.product_type
+        product = listing.product_ref or listing.external_id
+        # A product is sold out when none of its variants can be bought (an untracked variant
+        # always can).
+        sellable = listing.status == Listing.UNTRACKED or values["available"] > 0
+        product_sold_out[product] = product_sold_out.get(product, True) and not sellable
+        product_rows.setdefault(product, []).append(row)
         if before is not None and not before[2] and values["available"] > before[1]:
             notify.restocked(session, installation, settings, listing, values["available"], before)
+    # Pre-order is switched on the channel for a whole product, once all of it is sold out:
+    # until then a sold-out variant of it is simply out of stock.
+    for product, rows in product_rows.items():
+        if not product_sold_out[product]:
+            for row in rows:
+                if row.state == Availability.PREORDER:
+                    row.state = Availability.OUT_OF_STOCK
     session.flush()
     if settings["alternatives"] != "off":
         _alternatives(session, installation, listings, version)

@@ -23,11 +23,10 @@ from models import (
     JobRun,
     Listing,
     NotifySubscription,
-    Sku,
     record_activity,
     utcnow,
 )
-from sync import ledger, mirror
+from sync import mirror
 from sync.mail import DeliveryError, mask, send_email, send_sms
 from sync.queue import jobs
 from sync.worker import job
@@ -145,9 +144,14 @@ def unsubscribe(session, subscription: NotifySubscription) -> int:
 
 
 def _contacts(emails, phones) -> list[str]:
-    return [e.strip().lower() for e in emails if e] + [
-        re.sub(r"[\s().-]", "", p) for p in phones if p
-    ]
+    """The contacts as sign-ups store them (normalize_contact); unreadable ones are skipped."""
+    found = []
+    for raw in [*emails, *phones]:
+        try:
+            found.append(normalize_contact(raw)[0])
+        except SubscribeError:
+            continue
+    return found
 
 
 def held_for_customer(session, installation_id: int, emails=(), phones=()) -> int:
@@ -237,8 +241,8 @@ def enqueue_send(run_id: int) -> None:
 def _units_now(session, listing: Listing, installation: Installation) -> int:
     if listing.sku_id is None or listing.status != Listing.LINKED:
         return 0
-    sku = session.get(Sku, listing.sku_id)
-    return max(0, ledger.available(session, sku) - mirror.channel_buffer(installation))
+    # What this store may sell now (its buffer and, when allocating, its share).
+    return mirror.desired_quantity(session, listing, installation)
 
 
 def _finish(run: JobRun, message: str) -> None:
@@ -282,12 +286,20 @@ def send_notices(run_id: int) -> int:
             if subscription is None:
                 _finish(run, f"every waiting shopper notified ({details['sent']})")
             else:
-                ok = _deliver(installation, listing, subscription)
-                key = "sent" if ok else "failed"
-                details[key] += 1
-                run.details = details
-                run.done = details["sent"] + details["failed"]
-                sent_now += ok
+                # At most once: the notice is recorded as sent (and counted) before it leaves;
+                # the message goes out with no transaction or lock held.
+                message = message_for(installation, listing, subscription)
+                subscription.status, subscription.sent_at = NotifySubscription.SENT, utcnow()
+                details["sent"] += 1
+                run.details, run.done = details, details["sent"] + details["failed"]
+                subscription_id = subscription.id
+                session.commit()
+                error = _deliver(subscription.channel, subscription.contact, message)
+                if error:
+                    _record_failure(session, run_id, subscription_id, error)
+                else:
+                    sent_now += 1
+                continue
         finished = run.status == JobRun.DONE
         if finished:
             record_activity(session, installation, "notify", run.message, run_id=run.id)
@@ -321,7 +333,7 @@ def message_for(installation, listing: Listing, subscription: NotifySubscription
         "locale": subscription.locale,
     }
     return {
-        "subject": render_template("email/back_in_stock_subject.txt", **context).strip(),
+        "subject": " ".join(render_template("email/back_in_stock_subject.txt", **context).split()),
         "text": render_template("email/back_in_stock.txt", **context),
         "html": render_template("email/back_in_stock.html", **context),
         "sms": render_template("email/back_in_stock_sms.txt", **context).strip(),
@@ -329,17 +341,15 @@ def message_for(installation, listing: Listing, subscription: NotifySubscription
     }
 
 
-def _deliver(installation, listing: Listing, subscription: NotifySubscription) -> bool:
-    """Mark the notice sent and hand it over; at most once per shopper (a lost notice is
-    better than a duplicate), a refusal is recorded on the subscription for the merchant."""
-    message = message_for(installation, listing, subscription)
-    subscription.status, subscription.sent_at = NotifySubscription.SENT, utcnow()
+def _deliver(channel: str, contact: str, message: dict) -> str | None:
+    """Hand the notice over; the reason it failed, or None. Never raises: one bad message
+    must not stop the run (the shopper's sign-up records the failure for the merchant)."""
     try:
-        if subscription.channel == "sms":
-            send_sms(subscription.contact, message["sms"])
+        if channel == "sms":
+            send_sms(contact, message["sms"])
         else:
             send_email(
-                subscription.contact,
+                contact,
                 message["subject"],
                 message["text"],
                 message["html"],
@@ -349,7 +359,22 @@ def _deliver(installation, listing: Listing, subscription: NotifySubscription) -
                 },
             )
     except DeliveryError as e:
-        subscription.status, subscription.error = NotifySubscription.FAILED, str(e)[:500]
-        log.warning("notice to %s failed: %s", mask(subscription.contact), e)
-        return False
-    return True
+        reason = str(e)
+    except Exception as e:  # e.g. a header the mail library refuses
+        log.exception("notice to %s could not be built or sent", mask(contact))
+        reason = f"could not be sent: {type(e).__name__}"
+    else:
+        return None
+    log.warning("notice to %s failed: %s", mask(contact), reason)
+    return reason
+
+
+def _record_failure(session, run_id: int, subscription_id: int, reason: str) -> None:
+    run = session.get(JobRun, run_id, with_for_update=True, populate_existing=True)
+    subscription = session.get(NotifySubscription, subscription_id, populate_existing=True)
+    subscription.status, subscription.error = NotifySubscription.FAILED, reason[:500]
+    details = dict(run.details)
+    details["sent"] -= 1
+    details["failed"] += 1
+    run.details = details
+    session.commit()

@@ -117,9 +117,11 @@ def apply_policy(policy_id: int) -> str:
     try:
         done = _apply(session, connector, installation, policy, want, name)
     except NotFound:
-        # Deleted in the store meanwhile: nothing left to hide, show or sell as pre-order.
+        # Deleted in the store meanwhile: nothing left to hide, show or sell as pre-order (and
+        # nothing for the sweeper to try again).
         policy.hidden_by_us = policy.preorder_by_us = False
         policy.hide_restore, policy.preorder_restore = {}, {}
+        policy.sold_out_since = None
         done = ["product gone from the store"]
     session.commit()
     return ", ".join(done) or "nothing to do"
@@ -130,8 +132,8 @@ def _apply(session, connector, installation, policy, want, name) -> list[str]:
     if want["hidden"] and not policy.hidden_by_us and not (policy.hide_restore or {}).get(MERCHANT):
         hidden = connector.product_hidden(installation, policy.product_ref)
         if hidden is None:
-            done.append("product gone")
-        elif hidden:
+            raise NotFound(f"product {policy.product_ref} is gone")
+        if hidden:
             policy.hide_restore = {MERCHANT: True}
             done.append("already hidden by the merchant: left alone")
         else:

@@ -25,7 +25,7 @@ from models import (
     record_activity,
     sku_key,
 )
-from sync import catalog, ledger, mirror, reconcile
+from sync import availability, catalog, ledger, mirror, reconcile
 from sync.bundles import BundleError, define_bundle
 from sync.pools import link_token
 
@@ -316,6 +316,8 @@ def get_settings():
 def put_settings():
     inst = g.installation
     data = _json_body()
+    # Other writers of the same JSON column (jobs caching facts in it) must not be overwritten.
+    db.session.refresh(inst, with_for_update={"key_share": True})
     store = dict(inst.settings or {})
     for name, (low, high) in SETTINGS.items():
         if name in data:
@@ -345,6 +347,7 @@ def put_settings():
         Listing.installation_id == inst.id, Listing.status == Listing.LINKED
     ).update({"push_pending": True})
     db.after_commit(lambda: mirror.enqueue_push(inst.id))
+    availability.mark(db.session, installation_id=inst.id, everything=True)  # badges too
     db.session.commit()
     return get_settings()
 

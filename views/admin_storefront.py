@@ -65,6 +65,8 @@ def get_storefront():
 def put_storefront():
     changes = validated(_json_body())
     installation = g.installation
+    # Other writers of the same JSON column (jobs caching facts in it) must not be overwritten.
+    db.session.refresh(installation, with_for_update={"key_share": True})
     settings = dict(installation.settings or {})
     settings["storefront"] = {**(settings.get("storefront") or {}), **changes}
     installation.settings = settings

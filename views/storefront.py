@@ -159,37 +159,22 @@ def availability():
 
 @bp.route("/notify", methods=["OPTIONS"])
 def notify_preflight():
-    shop = request.args.get("shop")
+    """CORS preflight of a sign-up. A preflight carries no body: the script names the store in
+    the address (``?shop=``), and only that store's own origins are allowed."""
+    _limit("availability", "STOREFRONT_RATE_LIMIT", 60)
     origin = request.headers.get("Origin")
     response = make_response("", 204)
     response.vary.add("Origin")
-    if origin and _origin_known(origin, shop):
+    try:
+        view = cache.shop(db.session, _shop_param(request.args.get("shop")))
+    except StorefrontError:
+        view = None
+    if origin and view is not None and origin in view.origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "POST"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
         response.headers["Access-Control-Max-Age"] = "600"
     return response
-
-
-def _origin_known(origin: str, shop: str | None) -> bool:
-    """A preflight carries no body: the origin must belong to some store (or to ``shop``)."""
-    if shop:
-        try:
-            view = cache.shop(db.session, _shop_param(shop))
-        except StorefrontError:
-            return False
-        return view is not None and origin in view.origins
-    host = origin.removeprefix("https://").removeprefix("http://")
-    try:
-        view = cache.shop(db.session, _shop_param(host))
-    except StorefrontError:
-        view = None
-    if view is not None and origin in view.origins:
-        return True
-    rows = db.session.scalars(
-        select(Installation.settings).where(Installation.status == Installation.ACTIVE)
-    )
-    return any(origin in (settings or {}).get("storefront_origins", []) for settings in rows)
 
 
 @bp.post("/notify")

@@ -21,6 +21,9 @@ from models import Availability, Installation
 from sync.storefront_settings import public_settings, storefront_settings
 
 REFRESH_SECONDS = 0.5  # how stale an answer may be, at most, besides the HTTP cache
+# Now and then every row is read again: a row whose version was stamped long before its commit
+# (a stalled refresh) or by a worker whose clock runs behind is not missed for long.
+FULL_READ_SECONDS = 60.0
 SHOP_SECONDS = 5.0  # how long a store's settings and origins are kept
 # Rows are re-read from slightly before the newest version seen: a refresh that committed
 # late (its version was taken before a newer one's commit) is not missed.
@@ -35,6 +38,10 @@ class Snapshot:
     variants: dict[str, dict]
     products: dict[str, frozenset[str]]
     generation: int  # grows with every change: part of the encoded-answer cache key
+
+    def _replace_generation(self, previous: Snapshot) -> Snapshot:
+        """This full read, numbered after ``previous`` (whose answers it must not reuse)."""
+        return Snapshot(self.variants, self.products, previous.generation + 1)
 
 
 EMPTY = Snapshot({}, {}, 0)
@@ -51,6 +58,7 @@ class ShopView:
     snapshot: Snapshot = EMPTY
     read_from: int = -1  # re-read rows whose version is above this (ns)
     checked_at: float = 0.0
+    full_read_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -101,13 +109,17 @@ def _apply(snapshot: Snapshot, rows) -> Snapshot:
 
 class StorefrontCache:
     def __init__(self):
-        self._shops: dict[str, ShopView | None] = {}
+        self._shops: dict[str, ShopView] = {}
+        # Addresses that are no store, kept apart: a flood of made-up names fills (and clears)
+        # only this, never the stores' own cached rows.
+        self._unknown: dict[str, float] = {}
         self._lock = threading.Lock()
         self.answers = AnswerCache()
 
     def clear(self) -> None:
         with self._lock:
             self._shops.clear()
+            self._unknown.clear()
         self.answers.clear()
 
     def shop(self, session, shop: str) -> ShopView | None:
@@ -115,6 +127,8 @@ class StorefrontCache:
         view = self._shops.get(shop)
         if view is not None and now - view.loaded_at < SHOP_SECONDS:
             return view
+        if view is None and now - self._unknown.get(shop, -SHOP_SECONDS) < SHOP_SECONDS:
+            return None
         installation = session.scalar(
             select(Installation).where(
                 or_(
@@ -143,9 +157,13 @@ class StorefrontCache:
                 fresh.snapshot, fresh.read_from = view.snapshot, view.read_from
                 fresh.checked_at, fresh.lock = view.checked_at, view.lock
         with self._lock:
-            if len(self._shops) > 10_000:
-                self._shops.clear()
-            self._shops[shop] = fresh
+            if fresh is None:
+                self._shops.pop(shop, None)
+                if len(self._unknown) > 10_000:
+                    self._unknown.clear()
+                self._unknown[shop] = now
+            else:
+                self._shops[shop] = fresh
         return fresh
 
     def rows(self, session, view: ShopView) -> Snapshot:
@@ -160,14 +178,16 @@ class StorefrontCache:
         try:
             if time.monotonic() - view.checked_at < REFRESH_SECONDS:
                 return view.snapshot
-            started = time.time_ns()
-            changed = session.execute(
-                select(*COLUMNS).where(
-                    Availability.installation_id == view.installation_id,
-                    Availability.version > view.read_from,
-                )
-            ).all()
-            if changed:
+            started, now = time.time_ns(), time.monotonic()
+            full = now - view.full_read_at >= FULL_READ_SECONDS
+            query = select(*COLUMNS).where(Availability.installation_id == view.installation_id)
+            if not full:
+                query = query.where(Availability.version > view.read_from)
+            changed = session.execute(query).all()
+            if full:
+                view.snapshot = _apply(EMPTY, changed)._replace_generation(view.snapshot)
+                view.full_read_at = now
+            elif changed:
                 view.snapshot = _apply(view.snapshot, changed)
             # Next time: what changed since shortly before this read (a refresh that took its
             # version earlier but committed later is still seen).
