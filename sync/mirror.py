@@ -97,7 +97,12 @@ def allocation(session, sku: Sku, total: int) -> dict[int, int] | None:
         return None
     ids = session.scalars(
         select(Listing.id)
-        .where(Listing.sku_id == sku.id, Listing.status == Listing.LINKED)
+        .join(Installation, Installation.id == Listing.installation_id)
+        .where(
+            Listing.sku_id == sku.id,
+            Listing.status == Listing.LINKED,
+            Installation.status == Installation.ACTIVE,  # a store gone sells nothing
+        )
         .order_by(Listing.id)
     ).all()
     if len(ids) < 2:

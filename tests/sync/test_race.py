@@ -69,8 +69,13 @@ def test_allocating_the_last_units_oversells_nothing(stores):
     )
     assert response.status_code == 200, response.get_json()
     # 3 mugs, two stores: 2 offered on the store linked first (Shopify), 1 on WooCommerce.
-    stores.idle()
-    assert (stores.shopify_level("MUG"), stores.woo_level("MUG")) == (2, 1)
+    wait_for(
+        lambda: (
+            (stores.idle(), (stores.shopify_level("MUG"), stores.woo_level("MUG")))[1] == (2, 1)
+        ),
+        timeout=20,
+        message="mugs not shared out 2 + 1",
+    )
     assert stores.available("MUG") == 3
     accepted, refused = [], []
     start = threading.Barrier(10)
