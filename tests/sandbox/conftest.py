@@ -18,7 +18,7 @@ import pytest
 import shopify
 from flask import Flask, request
 
-from sandbox.common import ConnectProxy, ServerThread, make_pki
+from sandbox.common import ConnectProxy, Dispatcher, ServerThread, make_pki
 from sandbox.shopify import ShopifySandbox
 
 API_KEY = "key"
@@ -71,19 +71,6 @@ class FakeClock:
 @pytest.fixture
 def fake_clock():
     return FakeClock()
-
-
-class Dispatcher:
-    """The WSGI app of one long-lived TLS server; each test plugs its own sandbox in."""
-
-    def __init__(self) -> None:
-        self.target = None
-
-    def __call__(self, environ, start_response):
-        if self.target is None:
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"no sandbox plugged in for this test"]
-        return self.target(environ, start_response)
 
 
 @pytest.fixture(scope="module")

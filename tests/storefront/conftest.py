@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.common import ServerThread
+from sandbox.common import Dispatcher, ServerThread
 from tests.conftest import SHOPIFY_API_KEY, SHOPIFY_API_SECRET
 
 SHOP = "teststore.myshopify.com"
-
-
-class Dispatcher:
-    """The WSGI app of the module's server; each test plugs its own sandbox in."""
-
-    def __init__(self) -> None:
-        self.target = None
-
-    def __call__(self, environ, start_response):
-        if self.target is None:
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"no sandbox plugged in for this test"]
-        return self.target(environ, start_response)
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ from tests.sync.harness import SHOP
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
-def test_ten_concurrent_orders_for_the_last_three_units(stores):
-    stores.converge({"MUG": 3, "TEE-M": 10, "TEE-L": 5})
+def race(stores, shoppers: int = 10) -> tuple[list[int], list[int]]:
+    """``shoppers`` one-mug orders at once, alternately on Shopify and WooCommerce."""
     accepted, refused = [], []
-    start = threading.Barrier(10)
+    start = threading.Barrier(shoppers)
 
     def shopper(i: int) -> None:
         start.wait()
@@ -34,11 +34,17 @@ def test_ten_concurrent_orders_for_the_last_three_units(stores):
         except (OutOfStock, WCError):
             refused.append(i)
 
-    threads = [threading.Thread(target=shopper, args=(i,)) for i in range(10)]
+    threads = [threading.Thread(target=shopper, args=(i,)) for i in range(shoppers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
+    return accepted, refused
+
+
+def test_ten_concurrent_orders_for_the_last_three_units(stores):
+    stores.converge({"MUG": 3, "TEE-M": 10, "TEE-L": 5})
+    accepted, refused = race(stores)
     oversold = max(0, len(accepted) - 3)
     print(
         f"\nrace: {len(accepted)} orders accepted, {len(refused)} refused, {oversold} units oversold"
@@ -77,29 +83,7 @@ def test_allocating_the_last_units_oversells_nothing(stores):
         message="mugs not shared out 2 + 1",
     )
     assert stores.available("MUG") == 3
-    accepted, refused = [], []
-    start = threading.Barrier(10)
-
-    def shopper(i: int) -> None:
-        start.wait()
-        try:
-            if i % 2:
-                stores.shopify.place_order(
-                    SHOP, [{"variant_id": stores.shopify_variants["MUG"]["id"], "quantity": 1}]
-                )
-            else:
-                stores.woo.place_order(
-                    line_items=[{"product_id": stores.woo_products["MUG"]["id"], "quantity": 1}]
-                )
-            accepted.append(i)
-        except (OutOfStock, WCError):
-            refused.append(i)
-
-    threads = [threading.Thread(target=shopper, args=(i,)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    accepted, refused = race(stores)
     print(f"\nallocated race: {len(accepted)} orders accepted, {len(refused)} refused")
     assert len(accepted) + len(refused) == 10
     assert len(accepted) == 3  # every unit sold, none twice
