@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -120,6 +121,16 @@ class NotifySubscription(Base):
     __tablename__ = "notify_subscription"
     __table_args__ = (
         Index("ix_notify_waiting", "installation_id", "listing_id", "status", "id"),
+        # One waiting sign-up per shopper and variant, even for two identical requests at once.
+        Index(
+            "uq_notify_waiting_contact",
+            "installation_id",
+            "listing_id",
+            "contact",
+            unique=True,
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -319,7 +319,9 @@ def waiting_by_sku(session, sku_ids) -> dict[int, int]:
 def refresh_all() -> int:
     """Every store's view again (alternatives and dates drift as other products move)."""
     session = db.session
-    ids = session.scalars(select(Installation.id).where(Installation.status == "active")).all()
+    ids = session.scalars(
+        select(Installation.id).where(Installation.status == Installation.ACTIVE)
+    ).all()
     for installation_id in ids:
         mark(session, installation_id=installation_id, everything=True)
     session.commit()

@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (
@@ -93,8 +94,19 @@ def subscribe(
         consent_text=consent_text[:512] if isinstance(consent_text, str) else None,
         status=NotifySubscription.WAITING,
     )
-    session.add(subscription)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same sign-up sent twice at once: one row
+            session.add(subscription)
+    except IntegrityError:
+        existing = session.scalar(
+            select(NotifySubscription).where(
+                NotifySubscription.installation_id == installation.id,
+                NotifySubscription.listing_id == listing.id,
+                NotifySubscription.contact == contact,
+                NotifySubscription.status == NotifySubscription.WAITING,
+            )
+        )
+        return existing, False
     return subscription, True
 
 

@@ -200,6 +200,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_notify_waiting", ["installation_id", "listing_id", "status", "id"], unique=False
         )
+        batch_op.create_index(
+            "uq_notify_waiting_contact",
+            ["installation_id", "listing_id", "contact"],
+            unique=True,
+            postgresql_where=sa.text("status = 'waiting'"),
+            sqlite_where=sa.text("status = 'waiting'"),
+        )
 
     op.create_table(
         "storefront_mark",
@@ -264,6 +271,7 @@ def downgrade() -> None:
         batch_op.drop_column("public_id")
 
     with op.batch_alter_table("notify_subscription", schema=None) as batch_op:
+        batch_op.drop_index("uq_notify_waiting_contact")
         batch_op.drop_index("ix_notify_waiting")
         batch_op.drop_index(batch_op.f("ix_notify_subscription_installation_id"))
         batch_op.drop_index(batch_op.f("ix_notify_subscription_contact"))

@@ -199,3 +199,22 @@ def test_a_hostile_product_title_is_only_ever_text(served_app, shopify_sandbox, 
         token = unsubscribe_token(db.session.get(NotifySubscription, signup.id))
     page = shop.client.get(f"/storefront/v1/unsubscribe/{token}").get_data(as_text=True)
     assert "<script>alert(2)" not in page and "&lt;script&gt;alert(2)" in page
+
+
+def test_the_same_sign_up_twice_at_once_is_stored_once(shop):
+    import threading
+
+    shop.app.config["NOTIFY_RATE_LIMIT"] = 0
+    start, codes = threading.Barrier(4), []
+
+    def twin() -> None:
+        start.wait()
+        codes.append(sign_up(shop, "twin@example.com").status_code)
+
+    threads = [threading.Thread(target=twin) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(codes) == [200, 200, 200, 201]
+    assert [s.contact for s in subscriptions(shop)] == ["twin@example.com"]
