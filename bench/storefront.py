@@ -44,6 +44,7 @@ from common import ROOT, environment, percentile
 
 # Imported before environment(): importing the tests' conftest starts its own proxy and points
 # HTTPS_PROXY at it; environment() then points it back at the bench's.
+from tests.conftest import process_env
 from tests.storefront_api.conftest import open_shop
 from tests.sync.harness import PUBLIC
 
@@ -117,21 +118,7 @@ def free_port() -> int:
 
 
 def start_gunicorn(app, port: int, workers: int, threads: int | None, rate_limit: int, log):
-    cfg = app.config
-    env = dict(os.environ)
-    env.update(
-        STOCKGUARD_ENV="production",
-        SECRET_KEY=cfg["SECRET_KEY"],
-        TOKEN_ENCRYPTION_KEY=cfg["TOKEN_ENCRYPTION_KEY"],
-        SHOPIFY_API_KEY=cfg["SHOPIFY_API_KEY"],
-        SHOPIFY_API_SECRET=cfg["SHOPIFY_API_SECRET"],
-        APP_URL=cfg["APP_URL"],
-        DATABASE_URL=cfg["DATABASE_URL"],
-        REDIS_URL=cfg["REDIS_URL"],
-        RQ_QUEUE=cfg["RQ_QUEUE"],
-        LOG_LEVEL="WARNING",
-        STOREFRONT_RATE_LIMIT=str(rate_limit),
-    )
+    env = process_env(app.config, STOCKGUARD_ENV="production", STOREFRONT_RATE_LIMIT=rate_limit)
     command = [
         sys.executable,
         "-m",

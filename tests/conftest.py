@@ -269,6 +269,27 @@ def rq_app(make_app, redis_url, postgres_url):
             conn.delete(key)
 
 
+def process_env(cfg, **extra) -> dict:
+    """The environment of another StockGuard process (worker, gunicorn) sharing ``cfg``'s
+    secrets, database and queue."""
+    env = dict(os.environ)
+    env.update(
+        SECRET_KEY=cfg["SECRET_KEY"],
+        TOKEN_ENCRYPTION_KEY=cfg["TOKEN_ENCRYPTION_KEY"],
+        SHOPIFY_API_KEY=cfg["SHOPIFY_API_KEY"],
+        SHOPIFY_API_SECRET=cfg["SHOPIFY_API_SECRET"],
+        APP_URL=cfg["APP_URL"],
+        DATABASE_URL=cfg["DATABASE_URL"],
+        REDIS_URL=cfg["REDIS_URL"],
+        RQ_QUEUE=cfg["RQ_QUEUE"],
+        LOG_LEVEL="WARNING",
+    )
+    if cfg.get("SMTP_URL"):
+        env["SMTP_URL"] = cfg["SMTP_URL"]
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
 class Workers:
     """Real ``python app.py worker`` processes for an app's queue."""
 
@@ -280,23 +301,7 @@ class Workers:
         self.logs: list[Path] = []
 
     def env(self) -> dict:
-        cfg = self.app.config
-        env = dict(os.environ)
-        env.update(
-            STOCKGUARD_ENV="test",
-            SECRET_KEY=cfg["SECRET_KEY"],
-            TOKEN_ENCRYPTION_KEY=cfg["TOKEN_ENCRYPTION_KEY"],
-            SHOPIFY_API_KEY=cfg["SHOPIFY_API_KEY"],
-            SHOPIFY_API_SECRET=cfg["SHOPIFY_API_SECRET"],
-            APP_URL=cfg["APP_URL"],
-            DATABASE_URL=cfg["DATABASE_URL"],
-            REDIS_URL=cfg["REDIS_URL"],
-            RQ_QUEUE=cfg["RQ_QUEUE"],
-            LOG_LEVEL="WARNING",
-        )
-        if cfg.get("SMTP_URL"):
-            env["SMTP_URL"] = cfg["SMTP_URL"]
-        return env
+        return process_env(self.app.config, STOCKGUARD_ENV="test")
 
     def start(self, n: int = 1) -> list[subprocess.Popen]:
         started = []
