@@ -78,6 +78,18 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         "MAIL_FROM": env.get("MAIL_FROM", "StockGuard <no-reply@stockguard.local>"),
         # An HTTP SMS gateway: POST {"to", "body"} as JSON; unset: text messages are logged.
         "SMS_URL": env.get("SMS_URL") or None,
+        # Where the ad platforms' APIs are (tests and the demo point them at loopback sandboxes
+        # through the SDKs' documented base-URL / endpoint settings).
+        "META_GRAPH_URL": (env.get("META_GRAPH_URL") or "https://graph.facebook.com").rstrip("/"),
+        "TIKTOK_API_URL": (env.get("TIKTOK_API_URL") or "https://business-api.tiktok.com").rstrip(
+            "/"
+        ),
+        "GOOGLE_ADS_ENDPOINT": env.get("GOOGLE_ADS_ENDPOINT") or "googleads.googleapis.com",
+        "GOOGLE_OAUTH_TOKEN_URI": env.get("GOOGLE_OAUTH_TOKEN_URI")
+        or "https://oauth2.googleapis.com/token",
+        # A PEM bundle of roots to trust for the Google Ads gRPC channel (tests: the sandbox CA);
+        # unset: the system's roots.
+        "GOOGLE_ADS_ROOT_CERTIFICATES": env.get("GOOGLE_ADS_ROOT_CERTIFICATES") or None,
         # Storefront API: requests per minute per client address, and notify-me sign-ups per
         # hour per client address (0 turns a limit off).
         "STOREFRONT_RATE_LIMIT": int(env.get("STOREFRONT_RATE_LIMIT", "600")),

@@ -363,3 +363,106 @@ class ModuleConnector:
 
     def set_backorders(self, installation, product_ref, allow, restore):
         return self.storefront.set_backorders(installation, product_ref, allow, restore)
+
+
+# --------------------------------------------------------------------------- ad platforms
+
+# The levels an ad platform organises its objects in, in neutral words: Meta campaign / ad set /
+# ad, TikTok campaign / ad group / ad, Google Ads campaign / ad group / ad.
+CAMPAIGN, AD_SET, AD = "campaign", "ad_set", "ad"
+AD_LEVELS = (CAMPAIGN, AD_SET, AD)
+
+# An ad object's delivery status in neutral words. ``raw_status`` keeps the platform's own.
+ACTIVE, PAUSED, REMOVED, OTHER = "active", "paused", "removed", "other"
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One field of an ad platform's connect form."""
+
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = True
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class AdAccountInfo:
+    """What a "test connection" read of the account tells the merchant."""
+
+    ref: str  # the account as the platform names it (act_…, advertiser id, customer id)
+    name: str
+    currency: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class AdObjectInfo:
+    """A campaign, ad set (ad group) or ad as the platform lists it."""
+
+    level: str  # CAMPAIGN | AD_SET | AD
+    ref: str  # the platform's id of the object
+    name: str
+    status: str  # ACTIVE | PAUSED | REMOVED | OTHER: what the merchant (or we) set
+    raw_status: str | None = None
+    parent_ref: str | None = None  # the campaign of an ad set, the ad set of an ad
+    # Daily budget in the account currency's minor units (cents); None when the object has none
+    # of its own (Meta ad sets under a campaign budget, ads).
+    daily_budget: int | None = None
+    # Where the budget lives when it is an object of its own (Google Ads campaign budgets).
+    budget_ref: str | None = None
+    # Landing pages the object's ads send shoppers to, where the API exposes them: links to
+    # products are suggested from these.
+    destination_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdWriteResult:
+    """How one object's status or budget change went."""
+
+    ref: str
+    ok: bool
+    gone: bool = False  # the object no longer exists (deleted on the platform)
+    error: str | None = None
+
+
+class AdConnector(Protocol):
+    """One ad platform, as the engine sees it. Calls raise ``connectors.errors`` types for
+    whole-call failures: ``Unauthorized`` (expired or revoked token), ``RateLimited`` (after
+    the connector's own short backoff), ``Transient`` (5xx, timeouts), ``InvalidRequest``."""
+
+    platform: ClassVar[str]
+    display_name: ClassVar[str]
+    # The levels whose status StockGuard may change on this platform.
+    levels: ClassVar[tuple[str, ...]]
+    # How many daily-budget changes the platform allows per object and hour (Meta: 4 per ad
+    # set); None: no limit StockGuard must keep.
+    budget_changes_per_hour: ClassVar[int | None]
+    credential_fields: ClassVar[tuple[CredentialField, ...]]
+
+    def parse_credentials(self, form: dict) -> tuple[str, dict]:
+        """(account ref, credentials to seal) from the connect form; raise ``InvalidRequest``
+        whose ``errors`` name each bad field (``{"field": ..., "message": ...}``)."""
+
+    def test_connection(self, account_ref: str, credentials: dict) -> AdAccountInfo:
+        """Read the account itself: proves the credentials reach it."""
+
+    def list_objects(self, account_ref: str, credentials: dict) -> Iterator[list[AdObjectInfo]]:
+        """Every campaign, ad set and ad of the account, a page at a time."""
+
+    def read_objects(
+        self, account_ref: str, credentials: dict, objects: list[tuple[str, str]]
+    ) -> dict[str, AdObjectInfo | None]:
+        """Current state of ``(level, ref)`` objects, by ref; None for an object that is gone."""
+
+    def set_status(
+        self, account_ref: str, credentials: dict, level: str, refs: list[str], active: bool
+    ) -> list[AdWriteResult]:
+        """Pause (``active=False``) or resume objects of one level; one result per ref."""
+
+    def set_daily_budget(
+        self, account_ref: str, credentials: dict, obj: AdObjectInfo, amount: int
+    ) -> AdWriteResult:
+        """Set the object's daily budget (minor units) where ``obj.budget_ref`` or the object
+        itself holds it."""
