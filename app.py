@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from views import (
         admin,
+        admin_ads,
         admin_api,
         admin_storefront,
         health,
@@ -50,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_api.bp)
+    app.register_blueprint(admin_ads.bp)
     app.register_blueprint(admin_storefront.bp)
     app.register_blueprint(storefront.bp)
     app.register_blueprint(integrations.bp)

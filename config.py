@@ -90,6 +90,8 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         # A PEM bundle of roots to trust for the Google Ads gRPC channel (tests: the sandbox CA);
         # unset: the system's roots.
         "GOOGLE_ADS_ROOT_CERTIFICATES": env.get("GOOGLE_ADS_ROOT_CERTIFICATES") or None,
+        # Seconds an ad platform call may take before it counts as a time out (then retried).
+        "ADS_HTTP_TIMEOUT": float(env.get("ADS_HTTP_TIMEOUT", "10")),
         # Storefront API: requests per minute per client address, and notify-me sign-ups per
         # hour per client address (0 turns a limit off).
         "STOREFRONT_RATE_LIMIT": int(env.get("STOREFRONT_RATE_LIMIT", "600")),

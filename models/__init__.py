@@ -1,6 +1,7 @@
 """SQLAlchemy 2.0 models, one module per aggregate. Import from here."""
 
 from models.activity import ActivityEntry, record_activity
+from models.ads import AdAccount, AdAction, AdLink, AdObject
 from models.base import Base, utcnow
 from models.catalog import BundleComponent, Listing, Sku, sku_key
 from models.installation import Installation, InstallState
@@ -11,6 +12,10 @@ from models.storefront import Availability, NotifySubscription, ProductPolicy, S
 from models.webhook import WebhookDelivery
 
 __all__ = [
+    "AdAccount",
+    "AdAction",
+    "AdLink",
+    "AdObject",
     "Availability",
     "NotifySubscription",
     "ProductPolicy",

@@ -4,6 +4,7 @@ import os
 
 from rq import cron
 
+from sync.ads.execute import sweep_ads
 from sync.availability import refresh_all
 from sync.jobs import sweep_inbox
 from sync.mirror import sweep_pushes
@@ -23,3 +24,5 @@ cron.register(sweep_visibility, QUEUE, interval=60, name="sweep-visibility")
 cron.register(check_overdue, QUEUE, interval=3600, name="restocks-overdue")
 # Alternatives and dates drift as other products move: every store's view again.
 cron.register(refresh_all, QUEUE, interval=30 * 60, name="storefront-refresh")
+# Ads: holds that ran out, dry runs that ended, actions waiting after a failure or a reconnect.
+cron.register(sweep_ads, QUEUE, interval=60, name="sweep-ads")

@@ -146,6 +146,10 @@ def request_push(session, sku_ids) -> set[int]:
     from sync.availability import mark_listings  # availability builds on this module
 
     mark_listings(session, rows)
+    # And so do the ads that sell them.
+    from sync.ads.decide import request_evaluation
+
+    request_evaluation(session, ids)
     return installations
 
 

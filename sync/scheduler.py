@@ -18,6 +18,7 @@ PERIODIC: list[tuple[str, str, int]] = [
     ("sync.visibility", "sweep_visibility", 60),
     ("sync.restocks", "check_overdue", 60 * 60),
     ("sync.availability", "refresh_all", 30 * 60),
+    ("sync.ads.execute", "sweep_ads", 60),
 ]
 
 

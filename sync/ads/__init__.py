@@ -1,0 +1,1 @@
+"""Ads follow stock: policy, evaluation, execution against the ad platforms, links."""
