@@ -125,7 +125,9 @@ def panel(platform: str):
         ).all()
     )
     latest = db.session.scalar(
-        select(JobRun).where(JobRun.installation_id == installation.id).order_by(JobRun.id.desc())
+        select(JobRun)
+        .where(JobRun.installation_id == installation.id, JobRun.kind != "ads_import")
+        .order_by(JobRun.id.desc())
     )
     app_url = current_app.config["APP_URL"].rstrip("/")
     return render_template(
