@@ -30,14 +30,33 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def pki_and_proxy():
+    """The process's test CA and CONNECT proxy (made once: urllib builds its opener, and reads
+    HTTPS_PROXY, only once)."""
+    from sandbox.common import ConnectProxy, make_pki
+
+    global _PKI, _PROXY
+    if _PROXY is None:
+        _PKI = make_pki(Path(tempfile.mkdtemp(prefix="sg-bench-pki-")))
+        _PROXY = ConnectProxy().start()
+        os.environ.update(_PROXY.environ(_PKI))
+    return _PKI, _PROXY
+
+
 @contextlib.contextmanager
-def environment(workers: int = 2, settle_seconds: float = 2.0, plan: str = "standard"):
-    """Yield a ``Bench`` with app, sandboxes and workers; tear everything down after."""
+def environment(
+    workers: int = 2,
+    settle_seconds: float = 2.0,
+    plan: str = "standard",
+    extra_config: dict | None = None,
+):
+    """Yield a ``Bench`` with app, sandboxes and workers; tear everything down after.
+    ``extra_config`` goes to the app and the workers (e.g. the ad sandboxes' endpoints)."""
     import psycopg
     from cryptography.fernet import Fernet
     from redis import Redis
 
-    from sandbox.common import ConnectProxy, ServerThread, make_pki
+    from sandbox.common import ServerThread
 
     name = f"sg_bench_{os.getpid()}_{secrets.token_hex(2)}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -46,13 +65,7 @@ def environment(workers: int = 2, settle_seconds: float = 2.0, plan: str = "stan
         PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
     )
     queue = f"sg-bench-{secrets.token_hex(4)}"
-    global _PKI, _PROXY
-    if _PROXY is None:
-        # One proxy per process: urllib builds its opener (and reads HTTPS_PROXY) only once.
-        _PKI = make_pki(Path(tempfile.mkdtemp(prefix="sg-bench-pki-")))
-        _PROXY = ConnectProxy().start()
-        os.environ.update(_PROXY.environ(_PKI))
-    pki, proxy = _PKI, _PROXY
+    pki, proxy = pki_and_proxy()
     cfg = {
         "ENV": "bench",
         "SECRET_KEY": secrets.token_urlsafe(32),
@@ -65,6 +78,7 @@ def environment(workers: int = 2, settle_seconds: float = 2.0, plan: str = "stan
         "RQ_QUEUE": queue,
         "ALLOW_HTTP_STORES": True,
         "LOG_LEVEL": "WARNING",
+        **(extra_config or {}),
     }
     from app import create_app
     from migrations import upgrade

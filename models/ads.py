@@ -178,3 +178,5 @@ class AdAction(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     executed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The platform asked us to wait (a long rate-limit hint): not claimed before then.
+    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -4,6 +4,7 @@ import os
 
 from rq import cron
 
+from sync.ads.accounts import refresh_linked
 from sync.ads.execute import sweep_ads
 from sync.availability import refresh_all
 from sync.jobs import sweep_inbox
@@ -26,3 +27,4 @@ cron.register(check_overdue, QUEUE, interval=3600, name="restocks-overdue")
 cron.register(refresh_all, QUEUE, interval=30 * 60, name="storefront-refresh")
 # Ads: holds that ran out, dry runs that ended, actions waiting after a failure or a reconnect.
 cron.register(sweep_ads, QUEUE, interval=60, name="sweep-ads")
+cron.register(refresh_linked, QUEUE, interval=15 * 60, name="ads-refresh")

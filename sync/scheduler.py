@@ -19,6 +19,7 @@ PERIODIC: list[tuple[str, str, int]] = [
     ("sync.restocks", "check_overdue", 60 * 60),
     ("sync.availability", "refresh_all", 30 * 60),
     ("sync.ads.execute", "sweep_ads", 60),
+    ("sync.ads.accounts", "refresh_linked", 15 * 60),
 ]
 
 

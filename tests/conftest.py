@@ -269,6 +269,16 @@ def rq_app(make_app, redis_url, postgres_url):
             conn.delete(key)
 
 
+AD_ENDPOINT_KEYS = (
+    "META_GRAPH_URL",
+    "TIKTOK_API_URL",
+    "GOOGLE_ADS_ENDPOINT",
+    "GOOGLE_OAUTH_TOKEN_URI",
+    "GOOGLE_ADS_ROOT_CERTIFICATES",
+    "ADS_HTTP_TIMEOUT",
+)
+
+
 def process_env(cfg, **extra) -> dict:
     """The environment of another StockGuard process (worker, gunicorn) sharing ``cfg``'s
     secrets, database and queue."""
@@ -286,6 +296,9 @@ def process_env(cfg, **extra) -> dict:
     )
     if cfg.get("SMTP_URL"):
         env["SMTP_URL"] = cfg["SMTP_URL"]
+    for key in AD_ENDPOINT_KEYS:  # the ad sandboxes the app was pointed at
+        if cfg.get(key) is not None:
+            env[key] = str(cfg[key])
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

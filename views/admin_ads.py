@@ -81,11 +81,13 @@ def _object(o: AdObject, links: list[dict]) -> dict:
     }
 
 
-def _action(a: AdAction) -> dict:
+def _action(a: AdAction, obj: AdObject | None) -> dict:
     return {
         "id": a.id,
         "account_id": a.account_id,
         "object_id": a.ad_object_id,
+        "object_name": obj.name if obj else None,
+        "object_level": obj.level if obj else None,
         "kind": a.kind,
         "state": a.state,
         "mode": a.mode,
@@ -112,10 +114,18 @@ def overview():
     rows = db.session.scalars(
         select(AdAccount).where(AdAccount.pool_id == pool.id).order_by(AdAccount.id)
     ).all()
-    avoided = db.session.scalar(
-        select(func.coalesce(func.sum(AdAction.spend_avoided), 0)).where(
-            AdAction.pool_id == pool.id, AdAction.state == AdAction.DONE
-        )
+    # Per currency: accounts of one merchant may bill in different ones.
+    avoided = dict(
+        db.session.execute(
+            select(AdAccount.currency, func.sum(AdAction.spend_avoided))
+            .join(AdAccount, AdAccount.id == AdAction.account_id)
+            .where(
+                AdAction.pool_id == pool.id,
+                AdAction.state == AdAction.DONE,
+                AdAction.spend_avoided.is_not(None),
+            )
+            .group_by(AdAccount.currency)
+        ).all()
     )
     paused = db.session.scalar(
         select(func.count()).where(AdObject.pool_id == pool.id, AdObject.paused_by_us.is_(True))
@@ -126,7 +136,13 @@ def overview():
                 "platform": c.platform,
                 "name": c.display_name,
                 "fields": [
-                    {"name": f.name, "label": f.label, "secret": f.secret, "required": f.required}
+                    {
+                        "name": f.name,
+                        "label": f.label,
+                        "secret": f.secret,
+                        "required": f.required,
+                        "help": f.help,
+                    }
                     for f in c.credential_fields
                 ],
             }
@@ -135,7 +151,7 @@ def overview():
         accounts=[_account(a) for a in rows],
         policy=rules.effective(pool.settings, None).as_dict(),
         paused_by_stockguard=paused,
-        spend_avoided=avoided,
+        spend_avoided={currency or "": int(total) for currency, total in avoided.items()},
     )
 
 
@@ -210,7 +226,8 @@ def list_objects():
         query = query.where(AdObject.account_id == account_id)
     search = (request.args.get("q") or "").strip()[:100]
     if search:
-        query = query.where(AdObject.name.ilike(f"%{search}%"))
+        pattern = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AdObject.name.ilike(f"%{pattern}%", escape="\\"))
     if request.args.get("linked") == "1":
         query = query.where(AdObject.id.in_(select(AdLink.ad_object_id)))
     page = max(1, request.args.get("page", 1, type=int) or 1)
@@ -262,9 +279,7 @@ def delete_link(link_id: int):
 @admin_required
 def put_policy():
     body = _json_body()
-    pool = db.session.scalar(
-        select(StockPool).where(StockPool.id == _pool_id()).with_for_update()
-    )
+    pool = db.session.scalar(select(StockPool).where(StockPool.id == _pool_id()).with_for_update())
     values = rules.validated(body, partial=False)
     settings = dict(pool.settings or {})
     settings["ads"] = {**(settings.get("ads") or {}), **values}
@@ -320,7 +335,15 @@ def list_actions():
     rows = db.session.scalars(
         query.order_by(AdAction.id.desc()).limit(PAGE).offset((page - 1) * PAGE)
     ).all()
-    return jsonify(total=total, page=page, actions=[_action(a) for a in rows])
+    objects = {
+        o.id: o
+        for o in db.session.scalars(
+            select(AdObject).where(AdObject.id.in_({a.ad_object_id for a in rows}))
+        )
+    }
+    return jsonify(
+        total=total, page=page, actions=[_action(a, objects.get(a.ad_object_id)) for a in rows]
+    )
 
 
 @bp.post("/actions/<int:action_id>/<any(approve, reject):verdict>")
@@ -328,4 +351,4 @@ def list_actions():
 def judge_action(action_id: int, verdict: str):
     action = accounts.decide_approval(db.session, _pool_id(), action_id, verdict == "approve")
     db.session.commit()
-    return jsonify(action=_action(action))
+    return jsonify(action=_action(action, db.session.get(AdObject, action.ad_object_id)))

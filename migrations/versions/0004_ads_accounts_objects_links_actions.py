@@ -123,6 +123,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("executed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("not_before", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["ad_account.id"],

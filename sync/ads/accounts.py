@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from connectors import registry
+from connectors.base import REMOVED
 from connectors.errors import ConnectorError, InvalidRequest, Unauthorized
 from extensions import db
 from models import (
@@ -202,9 +203,7 @@ def import_objects(run_id: int) -> None:
             for info in page:
                 obj = existing.get(info.ref)
                 if obj is None:
-                    obj = AdObject(
-                        pool_id=account.pool_id, account_id=account.id, level=info.level
-                    )
+                    obj = AdObject(pool_id=account.pool_id, account_id=account.id, level=info.level)
                     obj.ref = info.ref
                     session.add(obj)
                     existing[info.ref] = obj
@@ -230,6 +229,47 @@ def import_objects(run_id: int) -> None:
     run.status, run.total, run.finished_at = JobRun.DONE, len(seen), utcnow()
     run.message = f"{len(seen)} campaigns, ad sets and ads"
     session.commit()
+
+
+@job
+def refresh_linked() -> dict:
+    """Re-read the linked objects of every working account (a merchant's change in the ads
+    manager is seen within the interval even when no stock moves); gone ones are marked."""
+    session = db.session
+    at = utcnow()
+    refreshed = 0
+    accounts = session.scalars(select(AdAccount).where(AdAccount.status == AdAccount.ACTIVE))
+    for account in accounts.all():
+        objects = session.scalars(
+            select(AdObject).where(
+                AdObject.account_id == account.id,
+                AdObject.gone.is_(False),
+                AdObject.id.in_(select(AdLink.ad_object_id)),
+            )
+        ).all()
+        if not objects:
+            continue
+        connector = registry.ad_platform(account.platform)
+        try:
+            remote = connector.read_objects(
+                account.account_ref, account.credentials, [(o.level, o.ref) for o in objects]
+            )
+        except Unauthorized as e:
+            account.status, account.last_error = AdAccount.NEEDS_RECONNECT, str(e)[:500]
+            session.commit()
+            continue
+        except ConnectorError:
+            session.rollback()
+            continue  # the next run tries again; the executor reads before acting anyway
+        for obj in objects:
+            info = remote.get(obj.ref)
+            if info is None or info.status == REMOVED:
+                obj.gone, obj.seen_at = True, at
+            else:
+                refresh_object(obj, info, at)
+            refreshed += 1
+        session.commit()
+    return {"refreshed": refreshed}
 
 
 # --------------------------------------------------------------------------- links
@@ -277,9 +317,7 @@ def link(session, pool_id: int, obj: AdObject, sku_ids) -> list[AdLink]:
     if obj.gone:
         raise AdsError("this ad object was deleted on the platform", status=409)
     have = set(session.scalars(select(AdLink.sku_id).where(AdLink.ad_object_id == obj.id)))
-    added = [
-        AdLink(pool_id=pool_id, ad_object_id=obj.id, sku_id=s) for s in dict.fromkeys(sku_ids)
-    ]
+    added = [AdLink(pool_id=pool_id, ad_object_id=obj.id, sku_id=s) for s in dict.fromkeys(sku_ids)]
     added = [a for a in added if a.sku_id not in have]
     session.add_all(added)
     session.flush()
@@ -328,7 +366,11 @@ def suggestions(session, pool_id: int) -> list[dict]:
         host, handle = _handle(url)
         if handle:
             pages.setdefault(handle, set()).add((host, sku_id))
-    linked = set(session.execute(select(AdLink.ad_object_id, AdLink.sku_id)).all())
+    linked = set(
+        session.execute(
+            select(AdLink.ad_object_id, AdLink.sku_id).where(AdLink.pool_id == pool_id)
+        ).all()
+    )
     out = []
     for obj in objects:
         skus: set[int] = set()
@@ -340,6 +382,13 @@ def suggestions(session, pool_id: int) -> list[dict]:
         fresh = sorted(s for s in skus if (obj.id, s) not in linked)
         if fresh:
             out.append({"object_id": obj.id, "sku_ids": fresh})
+    codes = dict(
+        session.execute(
+            select(Sku.id, Sku.sku).where(Sku.id.in_({s for o in out for s in o["sku_ids"]}))
+        ).all()
+    )
+    for suggestion in out:
+        suggestion["skus"] = [codes.get(s) for s in suggestion["sku_ids"]]
     return out
 
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 # Sales over this many days give the velocity behind days of cover (until the forecast lands).
 VELOCITY_DAYS = 14
+FAILED_BACKOFF = dt.timedelta(minutes=15)
 
 
 def parse_now(now: str | None) -> dt.datetime:
@@ -131,10 +132,23 @@ def evaluate_pool(pool_id: int, now: str | None = None) -> dict:
     ):
         open_actions[action.ad_object_id].append(action)
 
+    # An action that failed on the platform (not a gone object: that one is no longer
+    # evaluated) is tried again after a pause, not at every stock move or sweep.
+    failed_lately = set(
+        session.scalars(
+            select(AdAction.ad_object_id).where(
+                AdAction.ad_object_id.in_([o.id for o in objects]),
+                AdAction.state == AdAction.FAILED,
+                AdAction.executed_at > at - FAILED_BACKOFF,
+            )
+        )
+    )
     counts: dict[str, int] = defaultdict(int)
     to_execute: set[int] = set()
     for obj in objects:
         account = accounts[obj.account_id]
+        if obj.id in failed_lately and account.effective_mode(at) != AdAccount.DRY_RUN:
+            continue
         try:
             policy = rules.effective(pool.settings, obj.policy)
         except rules.PolicyError as e:  # a stored override no longer valid with new defaults

@@ -18,13 +18,14 @@ import datetime as dt
 import logging
 from collections import defaultdict
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from connectors import registry
-from connectors.base import ACTIVE, PAUSED, AdObjectInfo
-from connectors.errors import ConnectorError, Unauthorized
+from connectors.base import ACTIVE, PAUSED, REMOVED, AdObjectInfo
+from connectors.errors import ConnectorError, RateLimited, Unauthorized
 from extensions import db
 from models import AdAccount, AdAction, AdObject, Installation, StockPool, record_activity, utcnow
+from sync.ads import outcome
 from sync.ads import policy as rules
 from sync.ads.decide import parse_now
 from sync.queue import jobs
@@ -33,6 +34,9 @@ from sync.worker import job
 log = logging.getLogger(__name__)
 
 SENDING_TIMEOUT = dt.timedelta(minutes=10)
+# Rate-limit hints up to this many seconds are retried by the queue's backoff; longer ones
+# park the actions until the hint's time.
+LONG_WAIT = 60
 BUDGET_ACTIONS = (AdAction.LOWER_BUDGET, AdAction.RESTORE_BUDGET)
 
 
@@ -95,6 +99,21 @@ def execute_account(account_id: int, now: str | None = None) -> dict:
     except Unauthorized as e:
         _needs_reconnect(session, account, actions, e)
         return {"needs_reconnect": len(actions)}
+    except RateLimited as e:
+        sending = [a for a in actions if a.state == AdAction.SENDING]
+        if e.retry_after <= LONG_WAIT:
+            _release(session, sending, str(e))
+            raise ActionsDeferred(f"{account.platform} {account.account_ref}: {e}") from e
+        # A long wait (Meta: the ad set's budget changed 4 times this hour, some by hand):
+        # the actions sleep until then instead of being retried every minute.
+        later = at + dt.timedelta(seconds=e.retry_after)
+        for action in sending:
+            action.not_before = later
+        _release(session, sending, f"the platform asked to wait until {later:%H:%M} UTC")
+        jobs.enqueue_in(
+            e.retry_after, execute_account, account_id, job_id=f"ads-exec-later-{account_id}"
+        )
+        return {"deferred": len(sending)}
     except ConnectorError as e:
         _release(session, [a for a in actions if a.state == AdAction.SENDING], str(e))
         if not e.retryable:
@@ -107,7 +126,11 @@ def execute_account(account_id: int, now: str | None = None) -> dict:
 def _claim(session, account_id: int, at: dt.datetime) -> list[int]:
     rows = session.execute(
         update(AdAction)
-        .where(AdAction.account_id == account_id, AdAction.state == AdAction.QUEUED)
+        .where(
+            AdAction.account_id == account_id,
+            AdAction.state == AdAction.QUEUED,
+            or_(AdAction.not_before.is_(None), AdAction.not_before <= at),
+        )
         .values(state=AdAction.SENDING, attempts=AdAction.attempts + 1, executed_at=at)
         .returning(AdAction.id)
     ).all()
@@ -167,8 +190,8 @@ def _carry_out(connector, account, credentials, actions, objects, remote, at) ->
     for action in actions:
         obj = objects[action.ad_object_id]
         info = remote.get(obj.ref)
-        if info is None:
-            _gone(obj, action, at)
+        if info is None or info.status == REMOVED:  # deleted (Meta, TikTok) or removed (Google)
+            outcome.gone(obj, action, at)
             counts[action.state] += 1
             continue
         refresh_object(obj, info, at)
@@ -190,12 +213,12 @@ def _carry_out(connector, account, credentials, actions, objects, remote, at) ->
         }
         for action in group:
             result = results.get(objects[action.ad_object_id].ref)
-            _record(account, action, objects[action.ad_object_id], result, at)
+            outcome.record(account, action, objects[action.ad_object_id], result, at)
             counts[action.state] += 1
     for action, amount in budgets:
         obj = objects[action.ad_object_id]
         result = connector.set_daily_budget(account.account_ref, credentials, info_of(obj), amount)
-        _record(account, action, obj, result, at, amount=amount)
+        outcome.record(account, action, obj, result, at, amount=amount)
         counts[action.state] += 1
     return dict(counts)
 
@@ -223,7 +246,7 @@ def _check(action: AdAction, obj: AdObject, info: AdObjectInfo, at: dt.datetime)
             "left as the merchant set it",
         )
     if info.daily_budget is None:
-        _clear_budget_hold(obj)
+        outcome.clear_budget_hold(obj)
         return _skip(action, "the object has no daily budget of its own")
     if action.kind == AdAction.LOWER_BUDGET:
         return max(1, info.daily_budget * (100 - _pct(obj)) // 100)
@@ -231,7 +254,7 @@ def _check(action: AdAction, obj: AdObject, info: AdObjectInfo, at: dt.datetime)
     if obj.budget_lowered_from is None:
         return _skip(action, "StockGuard did not lower its budget")
     if info.daily_budget != obj.budget_lowered_to:
-        _clear_budget_hold(obj)
+        outcome.clear_budget_hold(obj)
         return _skip(action, "the merchant changed the budget since: left as it is")
     return obj.budget_lowered_from
 
@@ -247,100 +270,8 @@ def _skip(action: AdAction, note: str) -> None:
 
 
 def _done(action: AdAction, obj: AdObject, at: dt.datetime, status: str) -> None:
-    _apply_done(action, obj, at, status)
+    outcome.apply_done(action, obj, at, status)
     return None
-
-
-def _gone(obj: AdObject, action: AdAction, at: dt.datetime) -> None:
-    obj.gone, obj.seen_at = True, at
-    obj.paused_by_us, obj.paused_at = False, None
-    _clear_budget_hold(obj)
-    action.state, action.note = AdAction.FAILED, "deleted on the platform: link it again or unlink"
-
-
-def _clear_budget_hold(obj: AdObject) -> None:
-    obj.budget_lowered_from = obj.budget_lowered_to = obj.budget_lowered_at = None
-
-
-def _record(account, action, obj, result, at, amount: int | None = None) -> None:
-    if action.state != AdAction.SENDING:
-        return
-    if result is None or not result.ok:
-        if result is not None and result.gone:
-            _gone(obj, action, at)
-        else:
-            action.state = AdAction.FAILED
-            action.note = (result.error if result else None) or "the platform did not confirm it"
-        return
-    if amount is not None:
-        _apply_budget(action, obj, at, amount)
-    else:
-        _apply_done(action, obj, at, ACTIVE if action.kind == AdAction.RESUME else PAUSED)
-    _tell(account, action, obj)
-
-
-def _apply_done(action: AdAction, obj: AdObject, at: dt.datetime, status: str) -> None:
-    action.state, action.status_after, action.executed_at = AdAction.DONE, status, at
-    obj.status = status
-    if action.kind == AdAction.PAUSE:
-        obj.paused_by_us, obj.paused_at = True, at
-    else:
-        action.spend_avoided = _avoided(obj, obj.paused_at, at, _daily_budget(obj))
-        obj.paused_by_us, obj.paused_at = False, None
-
-
-def _apply_budget(action: AdAction, obj: AdObject, at: dt.datetime, amount: int) -> None:
-    action.state, action.executed_at = AdAction.DONE, at
-    action.budget_after = amount
-    if action.kind == AdAction.LOWER_BUDGET:
-        obj.budget_lowered_from, obj.budget_lowered_to = obj.daily_budget, amount
-        obj.budget_lowered_at = at
-    else:
-        cut = (obj.budget_lowered_from or 0) - (obj.budget_lowered_to or 0)
-        action.spend_avoided = _avoided(obj, obj.budget_lowered_at, at, cut)
-        _clear_budget_hold(obj)
-    obj.daily_budget = amount
-
-
-def _daily_budget(obj: AdObject) -> int | None:
-    """The object's own daily budget, else the one it spends from (its ad set or campaign)."""
-    seen, current = set(), obj
-    while current is not None and current.id not in seen:
-        if current.daily_budget is not None:
-            return current.daily_budget
-        seen.add(current.id)
-        if not current.parent_ref:
-            return None
-        current = db.session.scalar(
-            select(AdObject).where(
-                AdObject.account_id == obj.account_id, AdObject.ref == current.parent_ref
-            )
-        )
-    return None
-
-
-def _avoided(obj, since: dt.datetime | None, until: dt.datetime, per_day: int | None):
-    if since is None or per_day is None:
-        return None
-    return round(per_day * max(0.0, (until - since).total_seconds()) / 86400)
-
-
-def _tell(account: AdAccount, action: AdAction, obj: AdObject) -> None:
-    installation = db.session.get(Installation, account.installation_id) if account else None
-    verb = {
-        AdAction.PAUSE: "paused",
-        AdAction.RESUME: "resumed",
-        AdAction.LOWER_BUDGET: "lowered the budget of",
-        AdAction.RESTORE_BUDGET: "gave back the budget of",
-    }[action.kind]
-    record_activity(
-        db.session,
-        installation,
-        f"ads_{action.kind}",
-        f"StockGuard {verb} {obj.level.replace('_', ' ')} “{obj.name}” on {account.platform}: "
-        f"{action.reason}",
-        action_id=action.id,
-    )
 
 
 def _needs_reconnect(session, account: AdAccount, actions, error: Unauthorized) -> None:
