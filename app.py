@@ -84,16 +84,22 @@ def _register_cli(app: Flask) -> None:
     @app.cli.command("rotate-keys")
     def rotate_keys():
         """Re-encrypt every stored credential with the first TOKEN_ENCRYPTION_KEY."""
-        from models import Installation
+        from sqlalchemy import select
 
-        count = 0
-        for inst in db.session.query(Installation).filter(
-            Installation.credentials_sealed.isnot(None)
-        ):
-            inst.credentials_sealed = vault.rotate(inst.credentials_sealed)
-            count += 1
+        from models import AdAccount, Installation
+
+        counts = {}
+        for model in (Installation, AdAccount):  # store tokens, ad platform tokens
+            rows = db.session.scalars(select(model).where(model.credentials_sealed.is_not(None)))
+            counts[model] = 0
+            for row in rows:
+                row.credentials_sealed = vault.rotate(row.credentials_sealed)
+                counts[model] += 1
         db.session.commit()
-        click.echo(f"re-encrypted credentials of {count} installations")
+        click.echo(
+            f"re-encrypted credentials of {counts[Installation]} installations "
+            f"and {counts[AdAccount]} ad accounts"
+        )
 
     @app.cli.command("sweep")
     def sweep():

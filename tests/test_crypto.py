@@ -5,7 +5,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from crypto import CredentialError, Vault
-from models import Installation
+from models import AdAccount, Installation, StockPool
 
 
 def test_seal_and_open_round_trip():
@@ -49,13 +49,22 @@ def test_rotate_keys_command_re_encrypts_every_installation(make_app):
     from extensions import db
 
     with app.app_context():
+        pool = StockPool(name="b", settings={})
+        db.session.add(pool)
+        db.session.flush()
         inst = Installation(platform="shopify", shop_domain="b.myshopify.com", status="active")
         inst.credentials = {"access_token": "shpat_rotate"}
-        db.session.add(inst)
+        ads = AdAccount(pool_id=pool.id, platform="meta", account_ref="act_1")
+        ads.credentials = {"access_token": "EAAB-rotate", "app_secret": "f" * 32}
+        db.session.add_all([inst, ads])
         db.session.commit()
     app2 = make_app(TOKEN_ENCRYPTION_KEY=f"{new},{old}")
     result = app2.test_cli_runner().invoke(args=["rotate-keys"])
-    assert "re-encrypted credentials of 1 installations" in result.output
+    assert "re-encrypted credentials of 1 installations and 1 ad accounts" in result.output
     with app2.app_context():
         sealed = db.session.execute(text("SELECT credentials_sealed FROM installation")).scalar()
+        ad_sealed = db.session.execute(text("SELECT credentials_sealed FROM ad_account")).scalar()
     assert Vault(new).open(sealed) == {"access_token": "shpat_rotate"}
+    assert Vault(new).open(ad_sealed)["access_token"] == "EAAB-rotate"
+    with pytest.raises(CredentialError):  # the old key alone no longer opens it
+        Vault(old).open(ad_sealed)

@@ -96,9 +96,15 @@ class Panel:
         wait_for(done, timeout=30, message="ad import did not finish")
 
     def objects(self) -> dict[str, dict]:
-        answer = self.call("get", "/objects")
-        assert answer.status_code == 200, answer.get_json()
-        return {o["ref"]: o for o in answer.get_json()["objects"]}
+        found, page = {}, 1
+        while True:
+            answer = self.call("get", "/objects", query_string={"page": page})
+            assert answer.status_code == 200, answer.get_json()
+            body = answer.get_json()
+            found.update({o["ref"]: o for o in body["objects"]})
+            if len(found) >= body["total"] or not body["objects"]:
+                return found
+            page += 1
 
     def link(self, ref: str, *sku_ids: int) -> None:
         obj = self.objects()[ref]
