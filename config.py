@@ -106,7 +106,7 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         # Shopify's callback timestamp may be this old (clock skew plus the merchant's click).
         "OAUTH_TIMESTAMP_TOLERANCE": 300,
         # Inbox rows older than this and still unprocessed are re-enqueued by the sweeper.
-        "SWEEP_AFTER_SECONDS": 60,
+        "SWEEP_AFTER_SECONDS": int(env.get("SWEEP_AFTER_SECONDS", "60")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }

@@ -118,7 +118,11 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
         self.requests_log: list[ReceivedRequest] = []
         self.unexpected_requests: list[ReceivedRequest] = []
         self.internal_errors: list[str] = []
-        self.deliveries: list[Delivery] = []
+        self.deliveries: list[Delivery] = []  # every attempt, retries included
+        # Seconds before each retry of a failed delivery. Shopify retries 8 times over 4 hours;
+        # none by default here (tests assert on single deliveries); the fault run sets a
+        # compressed schedule.
+        self.retry_delays: tuple[float, ...] = ()
         self.webhook_log: list[WebhookEvent] = []  # every event, sent or dropped, in order
         self.drops = DropRules()
         self.random = random.Random(seed)
@@ -359,8 +363,15 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
         """Retry a delivery exactly (same ids, body and signature), as Shopify's retries do."""
         return self._post(delivery.url, dict(delivery.headers), delivery.body)
 
-    def _post(self, url: str, headers: dict[str, str], body: bytes) -> Delivery:
+    def _post(self, url: str, headers: dict[str, str], body: bytes, attempt: int = 0) -> Delivery:
         delivery = post(url, self._target(url), headers, body)
         with self.lock:
             self.deliveries.append(delivery)
+        if not delivery.ok and attempt < len(self.retry_delays):
+            # Shopify retries a failed delivery (no 2xx within 5 s) with the same event id.
+            timer = threading.Timer(
+                self.retry_delays[attempt], self._post, (url, headers, body, attempt + 1)
+            )
+            timer.daemon = True
+            timer.start()
         return delivery
