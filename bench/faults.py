@@ -269,7 +269,10 @@ def main(argv=None) -> int:
     for fault in world.faults:
         extra = f" ({fault.seconds:.1f} s down)" if fault.seconds else ""
         print(f"fault        {fault.name}{extra} {fault.note}".rstrip())
-    print(f"restarts     {world.restarts} processes restarted by the supervisor")
+    print(
+        f"restarts     {world.restarts} processes restarted by the supervisor; "
+        f"{world.errors_logged} request errors logged by the web app (services down)"
+    )
     print(
         f"deliveries   {result['acknowledged']} acknowledged; Shopify attempts failed and "
         f"retried: {result['shopify_failed_attempts']}; WooCommerce deliveries failed "
@@ -290,6 +293,10 @@ def main(argv=None) -> int:
         print(
             f"details      ledger − expected {result['ledger_off']}; channels {result['channel_drift']}"
         )
+        for sku, kinds in result.get("breakdown", {}).items():
+            print(f"  {sku}: expected {traffic.expected[sku]:+d}, ledger by kind {kinds}")
+            for note in result["notes"].get(sku, [])[:15]:
+                print(f"      {note}")
     ok = all(v == 0 for v in checks.values())
     print(f"verdict      {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1

@@ -23,7 +23,7 @@ from connectors.base import (
 )
 from extensions import db
 from models import ChannelOrderLine, Installation, Listing, Movement
-from sync import ledger, mirror
+from sync import folds, ledger, mirror
 from sync.dispatch import handle
 from sync.queue import jobs
 from sync.worker import job
@@ -69,26 +69,49 @@ def _linked(session, installation, lines: tuple[StockLine, ...]):
     return pairs, skus
 
 
-def _move_lines(session, installation, pairs, skus, kind, sign, ref_of, order_ref) -> set[int]:
+def _move_lines(
+    session, installation, pairs, skus, kind, sign, ref_of, order_ref, happened_at=None
+) -> set[int]:
     moved = set()
     for line, listing in pairs:
         sku = skus[listing.sku_id]
         units = sign * line.quantity
+        ref = ref_of(line)
         if ledger.apply(
             session,
             skus,
             sku,
             kind,
             units,
-            ref_of(line),
+            ref,
             installation_id=installation.id,
             listing_id=listing.id,
             order_ref=order_ref,
         ):
             # The channel moved its own level by the same units when it took the order.
-            mirror.channel_moved(listing, units)
+            counted = mirror.channel_moved(listing, units, happened_at)
+            _take_back(session, skus, sku, installation, listing, counted, ref, order_ref)
             moved.add(sku.id)
     return moved
+
+
+def _take_back(session, skus, sku, installation, listing, counted, ref, order_ref) -> None:
+    """An order whose units a fold counted already (its webhook came after the change was
+    folded): take the fold's share back, so the order counts once."""
+    if not counted:
+        return
+    ledger.apply(
+        session,
+        skus,
+        sku,
+        Movement.ADJUSTMENT,
+        -counted,
+        f"{ref}:folded",
+        installation_id=installation.id,
+        listing_id=listing.id,
+        order_ref=order_ref,
+        note=f"order {order_ref} explains a change already counted on this channel",
+    )
 
 
 def _prefix(installation: Installation) -> str:
@@ -108,6 +131,7 @@ def _order_sold(event: OrderSold, session, installation, delivery):
         -1,
         lambda line: f"{base}:line:{line.line_ref}:sold",
         event.order_ref,
+        folds.when(event.placed_at),
     )
     mirror.request_push(session, moved)
 
@@ -203,7 +227,8 @@ def apply_snapshot(session, installation, event: OrderStockSnapshot) -> bool:
             order_ref=event.order_ref,
             note=f"order {event.order_ref} {event.status or ''}".strip(),
         ):
-            mirror.channel_moved(listing, -change)
+            counted = mirror.channel_moved(listing, -change, folds.when(event.version))
+            _take_back(session, skus, sku, installation, listing, counted, ref, event.order_ref)
             moved.add(sku.id)
     mirror.request_push(session, moved)
     return ambiguous

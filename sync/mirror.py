@@ -18,12 +18,13 @@ import logging
 import uuid
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from connectors import registry
 from connectors.base import LevelWrite, ListingRef
 from extensions import db
 from models import Installation, Listing, Movement, Sku, StockPool, record_activity, utcnow
-from sync import ledger
+from sync import folds, ledger
 from sync.queue import jobs
 from sync.worker import job
 
@@ -111,8 +112,10 @@ def allocation(session, sku: Sku, total: int) -> dict[int, int] | None:
     return {listing_id: base + (1 if i < extra else 0) for i, listing_id in enumerate(ids)}
 
 
-def channel_moved(listing: Listing, units: int) -> None:
-    """The channel moved its own level by ``units`` for an order; part may already be known."""
+def channel_moved(listing: Listing, units: int, happened_at=None) -> int:
+    """The channel moved its own level by ``units`` for an order; part may already be known:
+    seen as unexplained (held back), or already folded into the ledger. Returns the units a
+    fold counted already (the caller takes them back from the ledger)."""
     pending = listing.unexplained or 0
     if units < 0 and pending < 0:
         absorbed = max(pending, units)
@@ -121,8 +124,10 @@ def channel_moved(listing: Listing, units: int) -> None:
     else:
         absorbed = 0
     listing.unexplained = pending - absorbed
+    counted = folds.explained(listing, units - absorbed, happened_at)
     if listing.channel_quantity is not None:
-        listing.channel_quantity += units - absorbed
+        listing.channel_quantity += units - absorbed - counted
+    return counted
 
 
 # --------------------------------------------------------------------------- marking
@@ -250,6 +255,7 @@ def push_installation(installation_id: int) -> int:
             by_id[row.id] = (row, desired)
         results = connector.write_levels(installation, writes, location) if writes else []
         failed = []
+        hold_back: set[int] = set()
         for result in results:
             row, desired = by_id[result.listing_id]
             if result.written:
@@ -269,16 +275,37 @@ def push_installation(installation_id: int) -> int:
                     row.push_pending = False  # twice in one job: let the settle sort it out
                 else:
                     stale.add(row.id)
-                    request_push(session, [row.sku_id])
+                    hold_back.add(row.sku_id)
                 db.after_commit(lambda i=row.id: schedule_settle(i))
             else:
                 failed.append(f"{row.sku or row.external_id}: {result.error}")
         session.commit()
+        if hold_back:
+            _hold_back(session, hold_back)
         if failed:
             raise PushIncomplete(f"{installation.shop_domain}: " + "; ".join(failed[:5]))
     # Still marked after many rounds (a very busy store): the next job carries on.
     enqueue_push(installation_id)
     return written
+
+
+def _hold_back(session, sku_ids: set[int], attempts: int = 5) -> None:
+    """Mark every store's listings of ``sku_ids`` for a push, in a transaction of its own.
+
+    Not in the push's own transaction: an order being recorded holds another store's listing and
+    marks ours, and PostgreSQL would break that deadlock by rolling back what the push wrote and
+    learned (its retry would then take our own write for a change made on the channel). Here a
+    deadlock costs nothing but a retry: the order goes first.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            request_push(session, sku_ids)
+            session.commit()
+            return
+        except OperationalError as e:
+            session.rollback()
+            if getattr(e.orig, "sqlstate", None) != "40P01" or attempt == attempts:
+                raise
 
 
 # --------------------------------------------------------------------------- settle
@@ -395,6 +422,7 @@ def fold(session, skus, installation, listing: Listing, observed: int | None, ki
             f"the {observed} set on the channel was replaced",
         )
         return 0
+    folds.remember(listing, delta, listing.last_observed_at)
     ledger.record(
         session,
         sku,
