@@ -20,12 +20,17 @@ from config import INSTANCE, load_config
 from connectors import registry
 from crypto import vault
 from extensions import db
+from inputs import IdConverter, JSONProvider
 from sync.queue import jobs
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE))
     app.config.update(load_config(config))
+    # Request JSON nested too deep or carrying NUL, and ids past the database's integers, are
+    # refused where they are parsed (400 / 404), never a 500 further in (see inputs.py).
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
     logs.configure(app.config["LOG_LEVEL"])
     vault.configure(app.config["TOKEN_ENCRYPTION_KEY"])
     db.init_app(app)

@@ -182,6 +182,8 @@ def import_csv(session, pool_id: int, raw: bytes) -> dict:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RestockError(["the file is not UTF-8 text"]) from None
+    if "\0" in text:  # not text (and PostgreSQL refuses NUL even in a lookup)
+        raise RestockError(["the file is not UTF-8 text: it contains NUL characters"])
     reader = csv.DictReader(io.StringIO(text))
     header = {(h or "").strip().lower() for h in reader.fieldnames or []}
     missing = {"sku", "quantity", "expected_on"} - header

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from connectors import registry
 from extensions import db
+from inputs import id_arg
 from models import AdAccount, AdAction, AdLink, AdObject, Sku, StockPool, utcnow
 from sync.ads import accounts
 from sync.ads import policy as rules
@@ -221,7 +222,7 @@ def disconnect_account(account_id: int):
 @admin_required
 def list_objects():
     query = select(AdObject).where(AdObject.pool_id == _pool_id())
-    account_id = request.args.get("account", type=int)
+    account_id = request.args.get("account", type=id_arg)
     if account_id is not None:
         query = query.where(AdObject.account_id == account_id)
     search = (request.args.get("q") or "").strip()[:100]
@@ -230,7 +231,7 @@ def list_objects():
         query = query.where(AdObject.name.ilike(f"%{pattern}%", escape="\\"))
     if request.args.get("linked") == "1":
         query = query.where(AdObject.id.in_(select(AdLink.ad_object_id)))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=id_arg) or 1)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.order_by(AdObject.account_id, AdObject.id).limit(PAGE).offset((page - 1) * PAGE)
@@ -327,10 +328,10 @@ def list_actions():
         if state not in valid:
             raise ApiError(400, "unknown state")
         query = query.where(AdAction.state == state)
-    object_id = request.args.get("object", type=int)
+    object_id = request.args.get("object", type=id_arg)
     if object_id is not None:
         query = query.where(AdAction.ad_object_id == object_id)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=id_arg) or 1)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.order_by(AdAction.id.desc()).limit(PAGE).offset((page - 1) * PAGE)

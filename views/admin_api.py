@@ -14,7 +14,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from connectors import registry
+from connectors.errors import ConnectorError
 from extensions import db
+from inputs import id_arg
 from models import (
     Installation,
     JobRun,
@@ -54,6 +56,13 @@ def _api_error(e: ApiError):
     return jsonify(error=e.message), e.status
 
 
+@bp.errorhandler(ConnectorError)
+def _store_failed(e: ConnectorError):
+    """The store was asked (its locations) and did not answer: its fault, not a 500 of ours."""
+    db.session.rollback()
+    return jsonify(error=f"the store did not answer: {e}"), 502
+
+
 def _installation_from_request() -> Installation | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
@@ -80,6 +89,9 @@ def admin_required(view):
             return jsonify(error="a valid panel or session token is required"), 401
         if not installation.is_active:
             return jsonify(error="StockGuard is not connected to this store"), 403
+        # PostgreSQL refuses NUL in text, even in a lookup; no address of ours has a use for it.
+        if "\0" in request.path or any("\0" in k + v for k, v in request.args.items(multi=True)):
+            return jsonify(error="the address may not contain NUL characters"), 400
         g.installation = installation
         return view(*args, **kwargs)
 
@@ -167,7 +179,7 @@ def listings():
     }:
         raise ApiError(400, "unknown status")
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = max(1, id_arg(request.args.get("page", "1")))
     except ValueError as e:
         raise ApiError(400, "page must be a number") from e
     query = select(Listing).where(Listing.installation_id == g.installation.id)

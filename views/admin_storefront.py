@@ -11,6 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy import func, select
 
 from extensions import db
+from inputs import MAX_ID
 from models import (
     JobRun,
     Listing,
@@ -195,6 +196,7 @@ def sku_plan(sku: str):
         supplier_id = data["supplier_id"]
         if supplier_id is not None and (
             not isinstance(supplier_id, int)
+            or not 0 < supplier_id <= MAX_ID  # past the database's integers: a 500 otherwise
             or db.session.get(Supplier, supplier_id) is None
             or db.session.get(Supplier, supplier_id).pool_id != g.installation.pool_id
         ):

@@ -182,6 +182,8 @@ def notify_signup():
     _limit("notify", "NOTIFY_RATE_LIMIT", 3600)
     if (request.content_length or 0) > MAX_NOTIFY_BODY:
         raise StorefrontError(413, "request too large")
+    # A chunked body has no Content-Length to check: read no more than the limit of it either.
+    request.max_content_length = MAX_NOTIFY_BODY
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise StorefrontError(400, "send a JSON object")

@@ -12,6 +12,7 @@ from connectors import registry
 from connectors.base import REMOVED
 from connectors.errors import ConnectorError, InvalidRequest, Unauthorized
 from extensions import db
+from inputs import MAX_ID
 from models import (
     AdAccount,
     AdAction,
@@ -138,7 +139,7 @@ def account_in_pool(session, pool_id: int, account_id: int) -> AdAccount:
 
 
 def object_in_pool(session, pool_id: int, object_id) -> AdObject:
-    if isinstance(object_id, bool) or not isinstance(object_id, int):
+    if isinstance(object_id, bool) or not isinstance(object_id, int) or not 0 < object_id <= MAX_ID:
         raise AdsError("ad object ids are whole numbers", errors=[{"field": "object_id"}])
     obj = session.scalar(
         select(AdObject).where(AdObject.id == object_id, AdObject.pool_id == pool_id)
@@ -304,7 +305,9 @@ def link(session, pool_id: int, obj: AdObject, sku_ids) -> list[AdLink]:
         not isinstance(sku_ids, list)
         or not sku_ids
         or len(sku_ids) > MAX_LINK_SKUS
-        or any(isinstance(i, bool) or not isinstance(i, int) for i in sku_ids)
+        or any(
+            isinstance(i, bool) or not isinstance(i, int) or not 0 < i <= MAX_ID for i in sku_ids
+        )
     ):
         raise AdsError(
             f"sku_ids must be a list of 1 to {MAX_LINK_SKUS} SKU ids",
