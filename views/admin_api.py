@@ -8,10 +8,12 @@ is scoped to it (and to its stock pool). Tokens in a header, never cookies: no C
 from __future__ import annotations
 
 from functools import wraps
+from types import SimpleNamespace
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from connectors import registry
 from connectors.errors import ConnectorError
@@ -73,9 +75,12 @@ def _installation_from_request() -> Installation | None:
         return db.session.get(Installation, int(data["installation"]))
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         pass
-    # Or a token a platform issued (Shopify App Bridge session tokens): each connector says.
+    # Or a token a platform issued (Shopify App Bridge session tokens): each connector says —
+    # from the header alone. Query-string proofs (a WooCommerce launch link, Shopify's signed
+    # app-load URL) open the panel page, never the API: such a link ends up in browser history.
+    header_only = SimpleNamespace(headers=request.headers, args=MultiDict())
     for connector in registry.storefronts():
-        shop = connector.authenticate_admin(request)
+        shop = connector.authenticate_admin(header_only)
         if shop:
             return Installation.find(db.session, connector.platform, shop)
     return None

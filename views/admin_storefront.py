@@ -281,7 +281,8 @@ def _own_restock(restock_id: int) -> Restock:
 @admin_required
 def receive_restock(restock_id: int):
     restock = _own_restock(restock_id)
-    data = request.get_json(silent=True) or {}
+    # No body: receive everything. A body must say how many (an unreadable one receives nothing).
+    data = _json_body() if request.get_data(cache=True).strip() else {}
     units = restocks.receive(db.session, g.installation, restock, data.get("quantity"))
     db.session.commit()
     return jsonify(received=units, restock=_restock(restock))

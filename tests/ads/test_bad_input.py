@@ -209,3 +209,29 @@ def test_bad_policy_is_refused_whole(shop, ad_sandboxes):
     assert ad_object(panel.app, ref).policy == {}
     ok = panel.call("put", f"/objects/{obj.id}/policy", json={"pause_at": 0, "resume_at": 2})
     assert ok.status_code == 200 and ok.get_json()["policy"]["pause_at"] == 0
+
+
+def test_receiving_a_restock_with_an_unreadable_body_receives_nothing(shop):
+    """An unreadable body is a 400, not "receive every unit" (no body does mean all of them)."""
+    from models import Movement, Restock, Sku
+
+    panel, skus = shop
+    headers = panel.headers
+    made = panel.client.post(
+        "/admin/api/restocks",
+        headers=headers,
+        json={"sku": "TEE", "quantity": 10, "expected_on": "2030-01-01"},
+    )
+    assert made.status_code in (200, 201), made.get_json()
+    [restock] = rows(panel.app, Restock)
+    for body in ("{not json", "[" * 5000 + "]" * 5000, '"ten"'):
+        answer = panel.client.post(
+            f"/admin/api/restocks/{restock.id}/receive",
+            headers={**headers, "Content-Type": "application/json"},
+            data=body,
+        )
+        assert answer.status_code == 400, body[:20]
+    assert rows(panel.app, Movement) == []
+    [tee] = rows(panel.app, Sku, Sku.id == skus["TEE"])
+    assert tee.on_hand == 6
+    assert rows(panel.app, Restock)[0].status == restock.status

@@ -140,3 +140,31 @@ def test_a_cross_site_post_to_unsubscribe_needs_the_token_of_that_sign_up(app, c
     assert done.status_code == 200 and 'data-test="unsubscribed"' in done.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(NotifySubscription, signup.id).status == "unsubscribed"
+
+
+def test_a_launch_link_opens_the_panel_page_never_the_api(app, client, db_session):
+    """A WooCommerce launch link in the query (it ends up in browser history and Referer
+    headers) is no API credential, whatever Authorization header comes with it."""
+    from models import Installation, StockPool
+
+    pool = StockPool(name="w", settings={})
+    db_session.add(pool)
+    db_session.flush()
+    inst = Installation(
+        platform="woocommerce",
+        shop_domain="https://shop.example",
+        status="active",
+        pool_id=pool.id,
+        settings={},
+    )
+    db_session.add(inst)
+    db_session.commit()
+    with app.test_request_context():
+        from connectors.woocommerce.auth import launch_link
+
+        link = launch_link(inst.id)
+    launch = link.split("launch=", 1)[1]
+    for headers in ({}, {"Authorization": "Bearer junk"}):
+        answer = client.get(f"/admin/api/jobs?launch={launch}", headers=headers)
+        assert answer.status_code == 401, headers
+    assert client.get(link).status_code == 200  # the page itself still opens
