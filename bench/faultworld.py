@@ -250,7 +250,30 @@ class World:
             if calm >= 6:  # three seconds without anything moving
                 return
             time.sleep(0.5)
-        raise SystemExit(f"the system did not quieten within {timeout:.0f} s")
+        raise SystemExit(
+            f"the system did not quieten within {timeout:.0f} s: RQ idle {self.rq_idle()}, "
+            f"inbox pending {pending}, WooCommerce deliveries queued {self.woo.dispatcher._pending}"
+            f", Shopify retries/attempts {len(self.shopify.deliveries)}; {self._rq_state()}"
+        )
+
+    def _rq_state(self) -> str:
+        from redis import Redis
+        from rq import Queue, Worker
+        from rq.registry import ScheduledJobRegistry
+
+        try:
+            conn = Redis.from_url(self.redis.url)
+            queue = Queue(QUEUE, connection=conn)
+            workers = [
+                (w.name[:6], w.get_state(), w.last_heartbeat and w.last_heartbeat.isoformat())
+                for w in Worker.all(queue=queue)
+            ]
+            return (
+                f"queued {queue.count}, scheduled {ScheduledJobRegistry(queue=queue).count}, "
+                f"workers {workers}"
+            )
+        except Exception as e:  # noqa: BLE001 - a diagnostic line
+            return f"RQ unreadable: {e}"
 
     def run_job(self, func_path: str) -> None:
         """Call a scheduled job now (what the cron would do next)."""

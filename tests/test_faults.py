@@ -25,7 +25,7 @@ def test_no_stock_change_lost_or_applied_twice_under_faults():
         need("PostgreSQL and Redis servers", "initdb / redis-server not installed")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HTTPS_PROXY", "https_proxy"))}
     run = subprocess.run(
-        [sys.executable, "faults.py", "--events", "600", "--skus", "12", "--timeout", "240"],
+        [sys.executable, "faults.py", "--events", "600", "--skus", "12", "--timeout", "300"],
         cwd=ROOT / "bench",
         env=env,
         capture_output=True,
