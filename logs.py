@@ -19,6 +19,10 @@ _SENSITIVE = (
     "client_secret",
     "secret",
     "token",
+    # OAuth 1.0a over plain HTTP (WooCommerce) puts the key in the URL, and requests' errors
+    # quote the URL: "Max retries exceeded with url: /wp-json/…?oauth_consumer_key=ck_…".
+    "oauth_consumer_key",
+    "oauth_signature",
 )
 _PATTERN = re.compile(
     r"(?P<key>\b(?:" + "|".join(_SENSITIVE) + r"))(?P<sep>=|\"\s*:\s*\"|':\s*')(?P<val>[^&\s\"']+)",
@@ -38,6 +42,14 @@ class RedactingFilter(logging.Filter):
         masked = mask(message)
         if masked != message:
             record.msg, record.args = masked, None
+        # A traceback quotes its exceptions' messages (and their causes'): mask it too. The
+        # formatter uses ``exc_text`` when it is set.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask(record.stack_info)
         return True
 
 

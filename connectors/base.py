@@ -82,6 +82,27 @@ class CustomerDataRequested:
     request_id: str | None = None
 
 
+# What the engine stores from an event: ids and versions in VARCHAR(255) / VARCHAR(64)
+# columns, units in INTEGER ones. An event that breaks these comes from a payload nobody can
+# use; refusing it here (ValueError while parsing) settles the delivery instead of failing in
+# the database on every retry.
+MAX_UNITS = 2**31 - 1
+
+
+def check_ref(name: str, value, *, optional: bool = False, limit: int = 255) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value or len(value) > limit or not value.isprintable():
+        raise ValueError(f"{name} {str(value)[:80]!r} is not an id")
+
+
+def check_units(name: str, value, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if type(value) is not int or not -MAX_UNITS <= value <= MAX_UNITS:
+        raise ValueError(f"{name} {str(value)[:80]!r} is not a number of units")
+
+
 @dataclass(frozen=True)
 class StockLine:
     """One order line as it touches stock: which listing, how many units."""
@@ -90,6 +111,12 @@ class StockLine:
     external_id: str | None  # the listing's variant id, when the channel names it
     level_ref: str | None  # or the id its stock level lives under
     quantity: int
+
+    def __post_init__(self):
+        check_ref("line id", self.line_ref)
+        check_ref("variant id", self.external_id, optional=True)
+        check_ref("level id", self.level_ref, optional=True)
+        check_units("quantity", self.quantity)
 
 
 @dataclass(frozen=True)
@@ -101,6 +128,9 @@ class OrderSold:
     placed_at: str | None = None
     gateway: str | None = None
 
+    def __post_init__(self):
+        check_ref("order id", self.order_ref)
+
 
 @dataclass(frozen=True)
 class OrderRestocked:
@@ -109,6 +139,10 @@ class OrderRestocked:
     order_ref: str
     restock_ref: str
     lines: tuple[StockLine, ...]
+
+    def __post_init__(self):
+        check_ref("order id", self.order_ref)
+        check_ref("refund id", self.restock_ref)
 
 
 @dataclass(frozen=True)
@@ -122,6 +156,11 @@ class OrderStockSnapshot:
     status: str | None = None
     gateway: str | None = None
 
+    def __post_init__(self):
+        check_ref("order id", self.order_ref)
+        if self.version != "":  # no modification stamp at all: oldest of all
+            check_ref("order version", self.version, limit=64)
+
 
 @dataclass(frozen=True)
 class LevelObserved:
@@ -134,6 +173,11 @@ class LevelObserved:
     location_ref: str | None = None  # where the level is (None: the channel has one)
     sku: str | None = None  # the listing's SKU as the channel now has it (None: not told)
 
+    def __post_init__(self):
+        check_ref("level id", self.level_ref)
+        check_ref("variant id", self.external_id, optional=True)
+        check_units("level", self.quantity, optional=True)
+
 
 @dataclass(frozen=True)
 class ProductChanged:
@@ -143,10 +187,16 @@ class ProductChanged:
     product_ref: str
     variants: tuple[tuple[str, str | None, str | None], ...] | None = None
 
+    def __post_init__(self):
+        check_ref("product id", self.product_ref)
+
 
 @dataclass(frozen=True)
 class ProductDeleted:
     product_ref: str
+
+    def __post_init__(self):
+        check_ref("product id", self.product_ref)
 
 
 Event = (

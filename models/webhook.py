@@ -32,6 +32,7 @@ class WebhookDelivery(Base):
     PROCESSED = "processed"
     FAILED = "failed"  # gave up after retries; visible to the merchant and re-sweepable
     SKIPPED = "skipped"  # installation gone or topic needs no work
+    REJECTED = "rejected"  # a payload we can't use: retrying can't help, so never swept again
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))

@@ -63,6 +63,10 @@ def record(webhook: VerifiedWebhook) -> int | None:
         return conn.execute(_insert_statement(db.dialect), params).scalar()
 
 
+class UnusablePayload(Exception):
+    """The recorded payload can't be turned into events: retrying it can't help."""
+
+
 def process(delivery_id: int) -> str:
     """Turn a recorded delivery into its effects. Safe to run twice or concurrently."""
     session = db.session
@@ -72,28 +76,40 @@ def process(delivery_id: int) -> str:
     if delivery is None:
         session.rollback()
         return "gone"
-    if delivery.status in (WebhookDelivery.PROCESSED, WebhookDelivery.SKIPPED):
+    if delivery.status in (
+        WebhookDelivery.PROCESSED,
+        WebhookDelivery.SKIPPED,
+        WebhookDelivery.REJECTED,
+    ):
         session.rollback()
         return delivery.status
     installation = delivery.installation
     delivery.attempts += 1
     try:
         outcome = _apply(session, delivery, installation)
+        if outcome != dispatch.ERASED:  # shop/redact deleted the delivery with everything else
+            delivery.status = outcome
+            delivery.processed_at = utcnow()
+        session.commit()  # inside: what only fails at the flush is recorded like the rest
+    except UnusablePayload as e:
+        # Settled for good with its reason (a retry, or the sweeper, would fail the same way).
+        session.rollback()
+        log.warning("delivery %s rejected: %s", delivery_id, e)
+        _record_failure(delivery_id, e, status=WebhookDelivery.REJECTED)
+        return WebhookDelivery.REJECTED
     except Exception as e:
         session.rollback()
         _record_failure(delivery_id, e)
         raise
-    if outcome != dispatch.ERASED:  # shop/redact deleted the delivery with everything else
-        delivery.status = outcome
-        delivery.processed_at = utcnow()
-    session.commit()
     return outcome
 
 
 def _apply(session, delivery: WebhookDelivery, installation: Installation | None) -> str:
     connector = registry.storefront(delivery.platform)
-    payload = json.loads(delivery.body)
-    events = connector.parse_webhook(delivery.topic, payload)
+    try:
+        events = connector.parse_webhook(delivery.topic, json.loads(delivery.body))
+    except Exception as e:  # parsing only reads the payload: whatever fails is the payload's
+        raise UnusablePayload(f"unusable {delivery.topic} payload: {type(e).__name__}: {e}") from e
     if events is None:
         delivery.last_error = f"no handler for {delivery.topic} yet"
         return WebhookDelivery.SKIPPED
@@ -110,12 +126,14 @@ def _apply(session, delivery: WebhookDelivery, installation: Installation | None
     return outcome
 
 
-def _record_failure(delivery_id: int, error: Exception) -> None:
+def _record_failure(delivery_id: int, error: Exception, status: str | None = None) -> None:
     session = db.session
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is not None:
         delivery.attempts += 1
         delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if status is not None:
+            delivery.status, delivery.processed_at = status, utcnow()
         session.commit()
 
 

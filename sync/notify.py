@@ -91,7 +91,12 @@ def subscribe(
         channel=channel,
         locale=locale,
         consent=True,
-        consent_text=consent_text[:512] if isinstance(consent_text, str) else None,
+        # A lone surrogate ("\ud800" in JSON) can't be stored as UTF-8: it becomes "?".
+        consent_text=(
+            consent_text[:512].encode("utf-8", "replace").decode()
+            if isinstance(consent_text, str)
+            else None
+        ),
         status=NotifySubscription.WAITING,
     )
     try:

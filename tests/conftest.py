@@ -24,6 +24,9 @@ from sqlalchemy import text
 
 from sandbox.common import ConnectProxy, ServerThread, make_pki
 
+# No secret in any test's log lines or its workers' logs (tests/secret_logs.py).
+from tests.secret_logs import pytest_runtest_teardown, pytest_sessionstart  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

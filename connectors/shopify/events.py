@@ -73,7 +73,7 @@ def order_cancelled(payload: dict) -> list[Event]:
 
 
 def refund_created(payload: dict) -> list[Event]:
-    event = _restocks(payload.get("order_id"), payload)
+    event = _restocks(payload["order_id"], payload)
     return [event] if event else []
 
 
