@@ -78,8 +78,9 @@ def test_timeouts_are_transient(connector, gads, account, gads_app, shop):
         connector.set_status(*account, CAMPAIGN, [shop["c1"]], False)
     assert time.monotonic() - started < 3
     assert api_calls(gads)[-1]["method"] == "MutateCampaigns"  # it reached the server
-    gads.stop()  # let the held request go; it finds the client gone and does nothing
-    assert gads.is_active(shop["c1"])
+    # Whether the held write still lands once released is the server's race, as on Google: the
+    # engine reads the object before a retry either way (sync/ads/execute.py).
+    gads.stop()
 
 
 def test_the_channel_verifies_the_server_certificate(connector, gads, account, make_app):
