@@ -4,6 +4,7 @@ from models.activity import ActivityEntry, record_activity
 from models.ads import AdAccount, AdAction, AdLink, AdObject
 from models.base import Base, utcnow
 from models.catalog import BundleComponent, Listing, Sku, sku_key
+from models.forecast import Forecast
 from models.installation import Installation, InstallState
 from models.ledger import ChannelOrderLine, JobRun, Movement
 from models.pool import StockPool
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "BundleComponent",
     "ChannelOrderLine",
+    "Forecast",
     "JobRun",
     "Listing",
     "Movement",

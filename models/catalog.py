@@ -51,6 +51,11 @@ class Sku(Base):
         ForeignKey("supplier.id", ondelete="SET NULL"), index=True
     )
     reorder_planned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Money in minor units (cents) of the pool's currency (``StockPool.settings["currency"]``):
+    # the selling price (from the channels' catalogs) and the unit cost (entered or imported by
+    # the merchant). Revenue ranking, stock value and reports use them; None = not known.
+    price_minor: Mapped[int | None] = mapped_column(Integer)
+    unit_cost_minor: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -128,6 +133,9 @@ class Listing(Base):
     # refused as stale. Negative = probably sales whose webhooks are still on their way; they are
     # held back from every channel at once, and folded into the ledger if no order explains them.
     unexplained: Mapped[int] = mapped_column(Integer, default=0)
+    # The price this channel sells it at, in minor units of the channel's currency.
+    price_minor: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(8))
     push_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the store's theme calls the variant and its product, and the product page.
     public_id: Mapped[str | None] = mapped_column(String(32))
