@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin,
         admin_ads,
         admin_api,
+        admin_reports,
         admin_storefront,
         health,
         integrations,
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(admin_ads.bp)
     app.register_blueprint(admin_storefront.bp)
+    app.register_blueprint(admin_reports.bp)
     app.register_blueprint(storefront.bp)
     app.register_blueprint(integrations.bp)
     for connector in registry.storefronts():

@@ -245,6 +245,10 @@ class CatalogItem:
     product_public_id: str | None = None
     product_title: str | None = None
     url: str | None = None
+    # The selling price in minor units of ``currency`` (the store's ISO 4217 code); None when
+    # the channel shows none.
+    price_minor: int | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

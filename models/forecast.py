@@ -36,6 +36,8 @@ class Forecast(Base):
     order_quantity: Mapped[int] = mapped_column(Integer, default=0)
     # ABC class by revenue over the history window ("A" = the best-sellers making ~80 %).
     abc: Mapped[str] = mapped_column(String(1), default="C")
+    # Position in the pool by revenue over the window: 1 = the best-seller (order lists by it).
+    rank: Mapped[int] = mapped_column(Integer, default=0)
     revenue_minor: Mapped[int] = mapped_column(Integer, default=0)
     units_30d: Mapped[int] = mapped_column(Integer, default=0)
     # Share of orders that end up confirmed (not cancelled / refused) on this SKU's channels.

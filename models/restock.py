@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -22,6 +22,8 @@ class Supplier(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     # Days from placing an order with this supplier to the goods on the shelf.
     lead_time_days: Mapped[int] = mapped_column(Integer, default=14)
+    # How many days deliveries run early or late (standard deviation): widens safety stock.
+    lead_time_spread_days: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

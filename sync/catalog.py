@@ -172,13 +172,38 @@ def upsert_listing(session, installation, pool, item: CatalogItem) -> Listing:
         "product_type": item.product_type,
         "handle": item.handle,
     }
+    listing.price_minor, listing.currency = item.price_minor, item.currency
+    remember_currency(installation, pool, item.currency)
     session.flush()
     if listing.status == Listing.IGNORED:
         return listing
-    if listing.status == Listing.LINKED and not changed_key and item.tracked:
-        return listing
-    link(session, installation, pool, listing, item)
+    if not (listing.status == Listing.LINKED and not changed_key and item.tracked):
+        link(session, installation, pool, listing, item)
+    derive_price(session, pool, listing)
     return listing
+
+
+def remember_currency(installation, pool, currency: str | None) -> None:
+    """The store's currency on its installation; the pool's is the first store's that has one
+    (every amount StockGuard keeps for the pool is in it)."""
+    if not currency:
+        return
+    if (installation.settings or {}).get("currency") != currency:
+        installation.settings = {**(installation.settings or {}), "currency": currency}
+    if not pool.setting("currency", None):
+        pool.settings = {**(pool.settings or {}), "currency": currency}
+
+
+def derive_price(session, pool, listing: Listing) -> None:
+    """The SKU sells at the price of its most recently read listing in the pool's currency;
+    a listing priced in another currency leaves it alone (no exchange rates are invented)."""
+    if listing.sku_id is None or listing.price_minor is None:
+        return
+    if listing.currency != pool.setting("currency", None):
+        return
+    sku = session.get(Sku, listing.sku_id)
+    if sku is not None and sku.price_minor != listing.price_minor:
+        sku.price_minor = listing.price_minor
 
 
 def link(session, installation, pool, listing: Listing, item: CatalogItem) -> None:

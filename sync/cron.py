@@ -7,6 +7,7 @@ from rq import cron
 from sync.ads.accounts import refresh_linked
 from sync.ads.execute import sweep_ads
 from sync.availability import refresh_all
+from sync.forecast import forecast_all
 from sync.jobs import sweep_inbox
 from sync.mirror import sweep_pushes
 from sync.reconcile import reconcile_all
@@ -28,3 +29,5 @@ cron.register(refresh_all, QUEUE, interval=30 * 60, name="storefront-refresh")
 # Ads: holds that ran out, dry runs that ended, actions waiting after a failure or a reconnect.
 cron.register(sweep_ads, QUEUE, interval=60, name="sweep-ads")
 cron.register(refresh_linked, QUEUE, interval=15 * 60, name="ads-refresh")
+# The stockout forecast, nightly (02:30 UTC); large sales refresh single SKUs in between.
+cron.register(forecast_all, QUEUE, cron="30 2 * * *", name="forecast-nightly")

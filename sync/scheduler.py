@@ -20,6 +20,7 @@ PERIODIC: list[tuple[str, str, int]] = [
     ("sync.availability", "refresh_all", 30 * 60),
     ("sync.ads.execute", "sweep_ads", 60),
     ("sync.ads.accounts", "refresh_linked", 15 * 60),
+    ("sync.forecast", "forecast_all", 24 * 60 * 60),
 ]
 
 

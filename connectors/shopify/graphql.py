@@ -66,6 +66,7 @@ _VARIANT_FIELDS = """
   barcode
   title
   displayName
+  price
   inventoryPolicy
   requiresComponents
   product { id title handle productType status }

@@ -13,6 +13,7 @@ from connectors.base import CatalogItem, ChannelLocation, LevelWrite, LevelWrite
 from connectors.errors import InvalidRequest
 from connectors.shopify import graphql as docs
 from connectors.shopify.client import ShopifyClient
+from money import currency_code, to_minor
 
 CATALOG_PAGE_SIZE = 100
 LEVELS_PAGE_SIZE = 250
@@ -44,7 +45,8 @@ def _available(level: dict | None) -> int | None:
     return None
 
 
-def _item(node: dict) -> CatalogItem:
+def _item(node: dict, currency: str | None = None) -> CatalogItem:
+    """One variant; ``price`` is a Money scalar (a decimal string) in the shop's currency."""
     product = node["product"]
     inventory = node["inventoryItem"]
     tracked = bool(inventory.get("tracked"))
@@ -69,7 +71,14 @@ def _item(node: dict) -> CatalogItem:
         product_public_id=_legacy_id(product["id"]),
         product_title=product.get("title"),
         url=f"/products/{product['handle']}" if product.get("handle") else None,
+        price_minor=to_minor(node.get("price"), currency) if currency else None,
+        currency=currency,
     )
+
+
+def _currency(installation) -> str | None:
+    """The shop's currencyCode, read at install (``shop { currencyCode }``)."""
+    return currency_code((installation.settings or {}).get("currency"))
 
 
 def _legacy_id(gid: str) -> str:
@@ -80,13 +89,14 @@ def _legacy_id(gid: str) -> str:
 def catalog(installation, location_ref: str) -> Iterator[list[CatalogItem]]:
     """Every variant, 100 a page. https://shopify.dev/docs/api/admin-graphql/2026-04/queries/productVariants"""
     client = client_for(installation)
+    currency = _currency(installation)
     after = None
     while True:
         conn = client.graphql(
             docs.CATALOG_PAGE_DOCUMENT,
             {"first": CATALOG_PAGE_SIZE, "after": after, "locationId": location_ref},
         )["productVariants"]
-        yield [_item(node) for node in conn["nodes"]]
+        yield [_item(node, currency) for node in conn["nodes"]]
         if not conn["pageInfo"]["hasNextPage"]:
             return
         after = conn["pageInfo"]["endCursor"]
@@ -95,6 +105,7 @@ def catalog(installation, location_ref: str) -> Iterator[list[CatalogItem]]:
 def product_items(installation, product_ref: str, location_ref: str) -> list[CatalogItem] | None:
     """One product's variants, 100 a page. https://shopify.dev/docs/api/admin-graphql/2026-04/queries/product"""
     client = client_for(installation)
+    currency = _currency(installation)
     items: list[CatalogItem] = []
     after = None
     while True:
@@ -110,7 +121,7 @@ def product_items(installation, product_ref: str, location_ref: str) -> list[Cat
         if product is None:
             return None
         conn = product["variants"]
-        items.extend(_item(node) for node in conn["nodes"])
+        items.extend(_item(node, currency) for node in conn["nodes"])
         if not conn["pageInfo"]["hasNextPage"]:
             return items
         after = conn["pageInfo"]["endCursor"]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from connectors.base import CatalogItem, ChannelLocation, LevelWrite, LevelWriteResult, ListingRef
 from connectors.errors import NotFound
 from connectors.woocommerce.client import WooClient
+from money import currency_code, to_minor
 
 PAGE = 100  # WooCommerce's per_page maximum, and its batch limit
 STORE_LOCATION = ChannelLocation(ref="store", name="Store stock", primary=True)
@@ -34,7 +35,15 @@ def _quantity(obj: dict) -> int | None:
     return None
 
 
-def _item(obj: dict, parent: dict | None = None) -> CatalogItem:
+def store_currency(client: WooClient) -> str | None:
+    """The store's currency (Settings > General). https://woocommerce.github.io/woocommerce-rest-api-docs/#retrieve-current-currency"""
+    body, _ = client.get("data/currencies/current")
+    return currency_code(body.get("code")) if isinstance(body, dict) else None
+
+
+def _item(obj: dict, parent: dict | None = None, currency: str | None = None) -> CatalogItem:
+    """One product or variation; ``price`` is the price shoppers pay now (the sale price while
+    a sale runs), a decimal string in the store's currency, "" when none is set."""
     quantity = _quantity(obj)
     title = obj.get("name") or ""
     if parent is not None:
@@ -62,6 +71,8 @@ def _item(obj: dict, parent: dict | None = None) -> CatalogItem:
         product_public_id=str(product["id"]),
         product_title=product.get("name") or None,
         url=product.get("permalink") or None,
+        price_minor=to_minor(obj.get("price") or None, currency) if currency else None,
+        currency=currency,
     )
 
 
@@ -77,13 +88,13 @@ def _category_type(product: dict) -> str | None:
     return f"category:{slug}" if slug else None
 
 
-def _variations(client: WooClient, parent: dict) -> list[CatalogItem]:
+def _variations(client: WooClient, parent: dict, currency: str | None) -> list[CatalogItem]:
     items, page = [], 1
     while True:
         rows, headers = client.get(
             f"products/{parent['id']}/variations", {"per_page": PAGE, "page": page}
         )
-        items.extend(_item(v, parent) for v in rows)
+        items.extend(_item(v, parent, currency) for v in rows)
         if page >= int(headers.get("X-WP-TotalPages", 1) or 1):
             return items
         page += 1
@@ -92,15 +103,16 @@ def _variations(client: WooClient, parent: dict) -> list[CatalogItem]:
 def catalog(installation, location_ref: str) -> Iterator[list[CatalogItem]]:
     """https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-products"""
     client = client_for(installation)
+    currency = store_currency(client)
     page = 1
     while True:
         rows, headers = client.get("products", {"per_page": PAGE, "page": page})
         items: list[CatalogItem] = []
         for product in rows:
             if product.get("type") == "variable":
-                items.extend(_variations(client, product))
+                items.extend(_variations(client, product, currency))
             else:
-                items.append(_item(product))
+                items.append(_item(product, currency=currency))
         yield items
         if page >= int(headers.get("X-WP-TotalPages", 1) or 1):
             return
@@ -115,9 +127,13 @@ def product_items(installation, product_ref: str, location_ref: str) -> list[Cat
         return None
     if product.get("status") == "trash":
         return None
+    # A product refresh (each product.updated) reuses the currency the last import read.
+    currency = currency_code((installation.settings or {}).get("currency")) or store_currency(
+        client
+    )
     if product.get("type") == "variable":
-        return _variations(client, product)
-    return [_item(product)]
+        return _variations(client, product, currency)
+    return [_item(product, currency=currency)]
 
 
 def _groups(listings: list[ListingRef]) -> dict[str | None, list[ListingRef]]:

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("reorder_point", sa.Integer(), nullable=False),
         sa.Column("order_quantity", sa.Integer(), nullable=False),
         sa.Column("abc", sa.String(length=1), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("revenue_minor", sa.Integer(), nullable=False),
         sa.Column("units_30d", sa.Integer(), nullable=False),
         sa.Column("confirmation_rate", sa.Float(), nullable=False),
@@ -53,9 +54,15 @@ def upgrade() -> None:
     with op.batch_alter_table("listing") as batch:
         batch.add_column(sa.Column("price_minor", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("currency", sa.String(length=8), nullable=True))
+    with op.batch_alter_table("supplier") as batch:
+        batch.add_column(
+            sa.Column("lead_time_spread_days", sa.Float(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("supplier") as batch:
+        batch.drop_column("lead_time_spread_days")
     with op.batch_alter_table("listing") as batch:
         batch.drop_column("currency")
         batch.drop_column("price_minor")

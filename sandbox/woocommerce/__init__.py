@@ -64,6 +64,7 @@ class WooSandbox:
         self.require_https_callback = True
         self.salt = secrets.token_bytes(32)
         self.store = Store()
+        self.currency = "USD"  # Settings > General > Currency (``data/currencies/current``)
         self.orders = Orders(self.store)
         self.dispatcher = WebhookDispatcher(self.store, self._payload_for, lambda: self.home)
         self.store.on_commit = self.dispatcher.on_commit

@@ -9,7 +9,7 @@ from flask import Flask, g, request
 from flask import Response as FlaskResponse
 from werkzeug.datastructures import Headers
 
-from . import routes_orders, routes_products
+from . import routes_data, routes_orders, routes_products
 from .auth import Authenticator
 from .models import WCError
 from .rest import PERMISSION_ERRORS, RestRequest, RestResponse, encode, php_headers, rest_headers
@@ -75,7 +75,7 @@ def _body_params(raw: bytes, content_type: str) -> dict:
 def create_app(sb) -> Flask:
     app = Flask("sandbox.woocommerce")
     authenticator = Authenticator(sb.store)
-    routes = routes_products.build(sb) + routes_orders.build(sb)
+    routes = routes_products.build(sb) + routes_orders.build(sb) + routes_data.build(sb)
 
     @app.before_request
     def log_and_inject_faults():
