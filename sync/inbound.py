@@ -175,6 +175,7 @@ def _order_line_state(session, installation_id, order_ref, line_ref) -> ChannelO
             ChannelOrderLine.line_ref == line_ref,
         )
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 

@@ -71,7 +71,10 @@ def process(delivery_id: int) -> str:
     """Turn a recorded delivery into its effects. Safe to run twice or concurrently."""
     session = db.session
     delivery = session.scalar(
-        select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if delivery is None:
         session.rollback()

@@ -56,8 +56,15 @@ def lock_skus(session: Session, sku_ids) -> dict[int, Sku]:
             select(BundleComponent.component_id).where(BundleComponent.bundle_id.in_(ids))
         )
     )
+    # populate_existing: a SKU this session read before the lock (a listing's sku, a bundle's
+    # component) must come back with the locked row's values, or ``on_hand +=`` would start
+    # from what the session saw before another transaction committed.
     rows = session.scalars(
-        select(Sku).where(Sku.id.in_(sorted(ids))).order_by(Sku.id).with_for_update()
+        select(Sku)
+        .where(Sku.id.in_(sorted(ids)))
+        .order_by(Sku.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     return {row.id: row for row in rows}
 

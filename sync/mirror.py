@@ -329,7 +329,15 @@ def settle_listing(listing_id: int, waited: float = 0.0) -> int:
         return 0
     # Lock order everywhere: SKUs (by id), then listings.
     skus = ledger.lock_skus(session, [listing.sku_id])
-    listing = session.scalar(select(Listing).where(Listing.id == listing_id).with_for_update())
+    # populate_existing: the listing read above is in the identity map; without it the locked
+    # row would come back as that (possibly stale) object, and a settle that waited for another
+    # settle's lock would fold the same change again from the old channel_quantity.
+    listing = session.scalar(
+        select(Listing)
+        .where(Listing.id == listing_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     connector = registry.storefront(installation.platform)
     levels = connector.read_levels(installation, [listing_ref(listing)], location_of(installation))
     observed = levels.get(listing.id)

@@ -143,6 +143,7 @@ def _repair(session, connector, installation, first_seen: dict, location) -> lis
         .where(Listing.id.in_(listing_ids), Listing.status == Listing.LINKED)
         .order_by(Listing.id)
         .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     levels = connector.read_levels(installation, [mirror.listing_ref(r) for r in rows], location)
     units = []

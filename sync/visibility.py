@@ -103,7 +103,7 @@ def _name(session, installation_id: int, product_ref: str) -> str:
 def apply_policy(policy_id: int) -> str:
     """Make the channel match the product's policy; returns what was done."""
     session = db.session
-    policy = session.get(ProductPolicy, policy_id, with_for_update=True)
+    policy = session.get(ProductPolicy, policy_id, with_for_update=True, populate_existing=True)
     if policy is None:
         return "gone"
     installation = session.get(Installation, policy.installation_id)

@@ -102,7 +102,12 @@ def evaluate_pool(pool_id: int, now: str | None = None) -> dict:
     session = db.session
     at = parse_now(now)
     # One evaluation per pool at a time (two workers would each queue the same pause).
-    pool = session.scalar(select(StockPool).where(StockPool.id == pool_id).with_for_update())
+    pool = session.scalar(
+        select(StockPool)
+        .where(StockPool.id == pool_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if pool is None:
         return {}
     links = session.execute(
