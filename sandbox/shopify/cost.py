@@ -17,7 +17,10 @@ The cost model is Shopify's documented one, simplified
   ``inventorySetQuantities`` is charged 10 of its 13, as captured).
 
 Real Shopify prices large connections lower than this (captures show ``locations(first: 10)``
-at 6), so budgets computed here are conservative. The bucket holds 2,000 points and refills
+at 6), so budgets computed here are conservative. ``per_item_lists`` (the sandbox's
+``list_pricing = "per_item"``) is more pessimistic still: a list of objects costs one object per
+element — per id asked for in ``nodes(ids:)`` for the requested cost, per element returned for
+the actual cost — the upper bound benchmarks use to make a run rate-limit bound. The bucket holds 2,000 points and refills
 continuously at the plan's restore rate; a query runs only if its requested cost is available,
 and is then charged its actual cost.
 """
@@ -38,8 +41,10 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    get_nullable_type,
     is_abstract_type,
     is_leaf_type,
+    is_list_type,
 )
 from graphql.utilities import value_from_ast_untyped
 
@@ -57,12 +62,18 @@ class CostCalculator:
     """Walk one operation (and optionally its result) and add up points."""
 
     def __init__(
-        self, schema: GraphQLSchema, fragments: dict, variables: dict[str, Any], actual: bool
+        self,
+        schema: GraphQLSchema,
+        fragments: dict,
+        variables: dict[str, Any],
+        actual: bool,
+        per_item_lists: bool = False,
     ):
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.actual = actual  # price what came back (nodes returned) rather than what was asked
+        self.per_item_lists = per_item_lists  # a list of objects costs one object per element
 
     def operation_cost(self, operation: OperationDefinitionNode, data: Any = None) -> int:
         is_mutation = operation.operation.value == "mutation"
@@ -134,7 +145,13 @@ class CostCalculator:
             return 0
         if isinstance(named, GraphQLObjectType) and self._is_connection(node, named):
             return self._connection_cost(node, named, data)
-        if isinstance(data, list):  # a list of objects is priced as one object
+        count = 1
+        if self.per_item_lists and is_list_type(get_nullable_type(field_type)):
+            if self.actual:
+                count = len([item for item in data or () if item is not None])
+            else:
+                count = self._list_length(node, "ids") or 1
+        if isinstance(data, list):  # a list of objects is priced as one object (by default)
             data = data[0] if data else None
         children = self._selection_cost(named, node.selection_set, data, free)
         if is_abstract_type(named):
@@ -143,7 +160,7 @@ class CostCalculator:
             own = 1 if named.name in PRICED_IN_PAYLOADS else 0
         else:
             own = 1
-        return own + children
+        return count * (own + children)
 
     @staticmethod
     def _is_connection(node: FieldNode, named: GraphQLObjectType) -> bool:
@@ -175,6 +192,13 @@ class CostCalculator:
                         )
                         per_node = max(per_node, cost)
         return CONNECTION_BASE_COST + size * per_node
+
+    def _list_length(self, node: FieldNode, name: str) -> int | None:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                value = value_from_ast_untyped(argument.value, self.variables)
+                return len(value) if isinstance(value, list) else None
+        return None
 
     def _argument(self, node: FieldNode, name: str) -> int | None:
         for argument in node.arguments or ():

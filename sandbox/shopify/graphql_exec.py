@@ -111,7 +111,10 @@ def run_graphql(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    requested = CostCalculator(schema, fragments, variables, actual=False).operation_cost(operation)
+    per_item = getattr(ctx.sandbox, "list_pricing", "once") == "per_item"
+    requested = CostCalculator(
+        schema, fragments, variables, actual=False, per_item_lists=per_item
+    ).operation_cost(operation)
     if requested > SINGLE_QUERY_MAX_COST:
         return _errors(
             {
@@ -156,9 +159,9 @@ def run_graphql(
         field_resolver=field_resolver,
         type_resolver=type_resolver,
     )
-    actual = CostCalculator(schema, fragments, variables, actual=True).operation_cost(
-        operation, result.data
-    )
+    actual = CostCalculator(
+        schema, fragments, variables, actual=True, per_item_lists=per_item
+    ).operation_cost(operation, result.data)
     actual = min(actual, requested)  # fewer nodes than asked for cost less, never more
     bucket.refund(requested - actual)
     body: dict[str, Any] = {}

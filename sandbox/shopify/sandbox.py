@@ -102,6 +102,9 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
         self.api_key = api_key
         self.api_secret = api_secret
         self.plan = plan
+        # "once": a list of objects costs one object, as Shopify prices ``nodes(ids:)``;
+        # "per_item": one object per element, the pessimistic bound (sandbox/shopify/cost.py).
+        self.list_pricing = "once"
         self.clock = clock
         self.lock = threading.RLock()
         # True: webhooks caused by API writes leave after the answer, from a background thread,

@@ -17,7 +17,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import oauth, storefront_pages
-from .graphql_exec import run_graphql
+from .graphql_exec import admin_schema, run_graphql
 from .registry import RequestContext
 from .state import API_VERSION, ReceivedRequest
 
@@ -69,6 +69,10 @@ def _record(sb: ShopifySandbox) -> ReceivedRequest:
 
 
 def create_app(sb: ShopifySandbox) -> Flask:
+    # The Admin schema (built once per process from the SDL) takes seconds on a loaded machine:
+    # built lazily, the first request could outlast the client's 10 s time-out (an install's
+    # first GraphQL call failing now and then). Build it with the server instead.
+    admin_schema()
     app = Flask("shopify_sandbox")
 
     @app.before_request

@@ -836,3 +836,31 @@ def test_unpublish_and_publish_on_the_online_store(sb, token, tee):
     assert hidden == {"publishable": {"publishedOnPublication": False}, "userErrors": []}
     shown = gql(token, toggle.replace("publishableUnpublish", "publishablePublish"), variables)
     assert shown["data"]["publishablePublish"]["publishable"] == {"publishedOnPublication": True}
+
+
+def test_lists_priced_per_item_on_request(make_sandbox, fake_clock, shopify_app):
+    """``list_pricing = "per_item"`` (the benchmarks' pessimistic bound): nodes(ids:) costs one
+    object per id asked for, and per node returned; by default one object for the list."""
+    sb = make_sandbox(clock=fake_clock)
+    token = sb.issue_token(SHOP, ["read_inventory", "read_products"])
+    product = sb.create_product(
+        SHOP, "Tee", variants=[{"sku": f"T-{n}", "available": n} for n in range(3)]
+    )
+    items = [v["inventory_item_id"] for v in product["variants"]]
+    missing = "gid://shopify/InventoryItem/999999999"
+    levels = """query L($ids: [ID!]!, $loc: ID!) { nodes(ids: $ids) { ... on InventoryItem {
+        id tracked inventoryLevel(locationId: $loc) { quantities(names: ["available"]) {
+        name quantity } } } } }"""
+    loc = sb.default_location(SHOP)
+
+    once = gql(token, levels, {"ids": items + [missing], "loc": loc})["extensions"]["cost"]
+    # The level + the quantities list (``nodes`` returns the Node interface: the maximum of
+    # its selections, no own cost), whatever the number of ids.
+    assert once["requestedQueryCost"] == once["actualQueryCost"] == 2
+
+    sb.list_pricing = "per_item"
+    per_item = gql(token, levels, {"ids": items + [missing], "loc": loc})
+    cost = per_item["extensions"]["cost"]
+    assert [n and n["id"] for n in per_item["data"]["nodes"]] == items + [None]
+    # Requested: 4 ids × 2; actual: the 3 items that exist × 2.
+    assert cost["requestedQueryCost"] == 8 and cost["actualQueryCost"] == 6

@@ -81,7 +81,11 @@ class Stores:
         deadline = time.monotonic() + timeout
         # Deliveries can arrive while jobs run: wait until both sides are quiet.
         while time.monotonic() < deadline:
-            self.woo.wait_for_deliveries(timeout=5)
+            left = max(0.1, deadline - time.monotonic())
+            try:
+                self.woo.wait_for_deliveries(timeout=min(5.0, left))
+            except TimeoutError:
+                continue  # a loaded machine: keep waiting until the deadline
             assert backend.wait_idle(timeout=max(0.1, deadline - time.monotonic()))
             time.sleep(0.15)
             if backend.wait_idle(timeout=0.05) and self.woo.dispatcher._pending == 0:
