@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test test-sqlite lint format worker bench
+.PHONY: run demo test test-sqlite lint format worker bench
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(STAMP): requirements.txt
 
 run: $(STAMP)  ## serve StockGuard on http://127.0.0.1:5000 (SQLite, in-process jobs)
 	$(PY) app.py
+
+demo: $(STAMP)  ## the demo: sandbox stores and ad platforms, simulate page at /demo
+	$(PY) app.py --demo
 
 test: $(STAMP)  ## lint, then the whole suite on PostgreSQL + Redis + RQ workers
 	$(PY) -m ruff check .

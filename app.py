@@ -2,6 +2,7 @@
 
 python app.py                 serve on http://127.0.0.1:5000 (SQLite, in-process jobs)
 python app.py worker          an RQ worker (needs REDIS_URL)
+python app.py --demo          sandbox stores and ad platforms, and a simulate page at /demo
 flask --app app db-upgrade    apply database migrations
 flask --app app rotate-keys   re-encrypt stored credentials with the first TOKEN_ENCRYPTION_KEY
 """
@@ -43,12 +44,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     from views import (
         admin,
+        admin_activity,
         admin_ads,
+        admin_alert_mode,
+        admin_alerts,
         admin_api,
+        admin_panel_api,
         admin_reports,
         admin_storefront,
         health,
         integrations,
+        panel_i18n,
         storefront,
         webhooks,
     )
@@ -57,11 +63,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_api.bp)
+    app.register_blueprint(admin_activity.bp)
     app.register_blueprint(admin_ads.bp)
     app.register_blueprint(admin_storefront.bp)
     app.register_blueprint(admin_reports.bp)
+    app.register_blueprint(admin_alerts.bp)
+    app.register_blueprint(admin_alert_mode.bp)
+    app.register_blueprint(admin_panel_api.bp)
     app.register_blueprint(storefront.bp)
     app.register_blueprint(integrations.bp)
+    panel_i18n.init_app(app)  # `_` in templates, the panel's languages
     for connector in registry.storefronts():
         app.register_blueprint(connector.blueprint())
 
@@ -93,19 +104,24 @@ def _register_cli(app: Flask) -> None:
         """Re-encrypt every stored credential with the first TOKEN_ENCRYPTION_KEY."""
         from sqlalchemy import select
 
-        from models import AdAccount, Installation
+        from models import AdAccount, AlertSettings, Installation
 
         counts = {}
-        for model in (Installation, AdAccount):  # store tokens, ad platform tokens
-            rows = db.session.scalars(select(model).where(model.credentials_sealed.is_not(None)))
+        sealed = (  # store tokens, ad platform tokens, alert webhook addresses
+            (Installation, "credentials_sealed"),
+            (AdAccount, "credentials_sealed"),
+            (AlertSettings, "webhook_sealed"),
+        )
+        for model, column in sealed:
+            rows = db.session.scalars(select(model).where(getattr(model, column).is_not(None)))
             counts[model] = 0
             for row in rows:
-                row.credentials_sealed = vault.rotate(row.credentials_sealed)
+                setattr(row, column, vault.rotate(getattr(row, column)))
                 counts[model] += 1
         db.session.commit()
         click.echo(
-            f"re-encrypted credentials of {counts[Installation]} installations "
-            f"and {counts[AdAccount]} ad accounts"
+            f"re-encrypted credentials of {counts[Installation]} installations, "
+            f"{counts[AdAccount]} ad accounts and {counts[AlertSettings]} alert webhooks"
         )
 
     @app.cli.command("sweep")
@@ -151,8 +167,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "worker"])
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    parser.add_argument(
+        "--demo", action="store_true", help="serve the demo: sandbox stores, ads, /demo page"
+    )
     args = parser.parse_args(argv)
-    if args.command == "worker":
+    if args.demo and args.command != "serve":
+        parser.error("--demo serves the demo; it does not combine with 'worker'")
+    if args.demo:
+        from demo import run
+
+        run(args.host, args.port)
+    elif args.command == "worker":
         _worker()
     else:
         _serve(args.host, args.port)

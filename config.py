@@ -78,6 +78,9 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         "MAIL_FROM": env.get("MAIL_FROM", "StockGuard <no-reply@stockguard.local>"),
         # An HTTP SMS gateway: POST {"to", "body"} as JSON; unset: text messages are logged.
         "SMS_URL": env.get("SMS_URL") or None,
+        # "1": alert webhooks may point at loopback/private addresses (tests, the demo); off,
+        # such addresses are refused (SSRF).
+        "ALERT_WEBHOOK_PRIVATE_OK": env.get("ALERT_WEBHOOK_PRIVATE_OK") == "1",
         # Where the ad platforms' APIs are (tests and the demo point them at loopback sandboxes
         # through the SDKs' documented base-URL / endpoint settings).
         "META_GRAPH_URL": (env.get("META_GRAPH_URL") or "https://graph.facebook.com").rstrip("/"),

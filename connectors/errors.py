@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+class ForgedCredential(Exception):
+    """A credential was presented whose signature does not hold (altered, or not StockGuard's):
+    refused with 403 — unlike a missing or expired one (401: open the app again)."""
+
+
 class ConnectorError(Exception):
     """A platform call failed. ``retryable`` tells jobs whether trying again can help."""
 

@@ -2,6 +2,7 @@
 
 from models.activity import ActivityEntry, record_activity
 from models.ads import AdAccount, AdAction, AdLink, AdObject
+from models.alert import Alert, AlertDelivery, AlertSettings
 from models.base import Base, utcnow
 from models.catalog import BundleComponent, Listing, Sku, sku_key
 from models.forecast import Forecast
@@ -17,6 +18,9 @@ __all__ = [
     "AdAction",
     "AdLink",
     "AdObject",
+    "Alert",
+    "AlertDelivery",
+    "AlertSettings",
     "Availability",
     "NotifySubscription",
     "ProductPolicy",

@@ -4,6 +4,9 @@
   var meta = document.querySelector('meta[name="stockguard-token"]');
   if (!meta) return;
   var token = meta.content;
+  // The panel shell's translation (static/admin_panel.js, loaded first), English without it.
+  var P = window.StockGuardPanel;
+  function t(text, vars) { return P && P.t ? P.t(text, vars) : text; }
 
   function api(method, path, body) {
     return fetch("/admin/api" + path, {
@@ -20,6 +23,8 @@
 
   var card = document.getElementById("catalog");
   var bar = card.querySelector(".progress-bar");
+  // A job's status, as the API names it, in the panel's words (else as it comes).
+  var STATUSES = { queued: t("queued"), running: t("running"), done: t("done"), failed: t("failed") };
   var message = card.querySelector('[data-test="job-message"]');
 
   function watch(jobId) {
@@ -28,10 +33,10 @@
       var pct = job.total ? Math.round((job.done * 100) / job.total) : (job.status === "done" ? 100 : 5);
       bar.style.width = pct + "%";
       var label = job.kind.charAt(0).toUpperCase() + job.kind.slice(1);
-      message.textContent = label + ": " + job.status + (job.message ? " — " + job.message : "");
+      message.textContent = label + ": " + (STATUSES[job.status] || job.status) + (job.message ? " — " + job.message : "");
       if (job.status === "queued" || job.status === "running") setTimeout(function () { watch(jobId); }, 1000);
       else loadResolve();
-    }).catch(function (e) { message.textContent = "Could not read progress: " + e.message; });
+    }).catch(function (e) { message.textContent = t("Could not read progress: {error}", { error: e.message }); });
   }
 
   card.addEventListener("click", function (ev) {
@@ -60,15 +65,15 @@
     tr.appendChild(cell(listing.status));
     tr.appendChild(cell(listing.note));
     var actions = document.createElement("td");
-    actions.appendChild(button("Link to SKU…", function () {
-      var sku = prompt("Link to which SKU?");
+    actions.appendChild(button(t("Link to SKU…"), function () {
+      var sku = prompt(t("Link to which SKU?"));
       if (sku) resolve(listing.id, { action: "link", sku: sku });
     }));
-    actions.appendChild(button("Create SKU", function () {
-      var sku = prompt("SKU to create", listing.sku || "");
+    actions.appendChild(button(t("Create SKU"), function () {
+      var sku = prompt(t("SKU to create"), listing.sku || "");
       if (sku) resolve(listing.id, { action: "create", sku: sku });
     }));
-    actions.appendChild(button("Ignore", function () { resolve(listing.id, { action: "ignore" }); }));
+    actions.appendChild(button(t("Ignore"), function () { resolve(listing.id, { action: "ignore" }); }));
     tr.appendChild(actions);
     return tr;
   }
@@ -77,7 +82,7 @@
       .then(function (pages) {
         tbody.textContent = "";
         var all = pages[0].listings.concat(pages[1].listings);
-        if (!all.length) { var tr = document.createElement("tr"); tr.appendChild(cell("Nothing to resolve.")); tbody.appendChild(tr); }
+        if (!all.length) { var tr = document.createElement("tr"); tr.appendChild(cell(t("Nothing to resolve."))); tbody.appendChild(tr); }
         all.forEach(function (l) { tbody.appendChild(row(l)); });
       });
   }

@@ -11,16 +11,22 @@
 
   const panel = window.StockGuardPanel;
   const api = panel.api, el = panel.el, button = panel.button, emptyRow = panel.emptyRow, find = panel.find;
+  // The shell's translation (panel contract), else English; dates and amounts in its language.
+  function t(text, vars) {
+    if (panel.t) return panel.t(text, vars);
+    return String(text).replace(/\{(\w+)\}/g, function (m, k) { return vars && k in vars ? String(vars[k]) : m; });
+  }
+  const locale = panel.lang === "fr" ? "fr-FR" : "en-GB";
   function moment(iso) {
     if (!iso) return "";
     const d = new Date(iso);
-    return isNaN(d) ? iso : d.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? iso : d.toLocaleString(locale, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
   }
   // Amounts come in minor units (cents); the currency says how many digits that is (JPY: none).
   function money(minor, currency) {
     if (minor == null) return "—";
     try {
-      const format = new Intl.NumberFormat("en-GB", { style: "currency", currency: currency });
+      const format = new Intl.NumberFormat(locale, { style: "currency", currency: currency });
       return format.format(minor / Math.pow(10, format.resolvedOptions().maximumFractionDigits));
     } catch (e) { // no currency, or one Intl doesn't know
       return (minor / 100).toFixed(2) + (currency ? " " + currency : "");
@@ -59,7 +65,7 @@
 
   const listeners = {};
   const hub = {
-    api: api, el: el, button: button, emptyRow: emptyRow, find: find, moment: moment,
+    api: api, el: el, button: button, emptyRow: emptyRow, find: find, moment: moment, t: t,
     money: money, labelCells: labelCells, clearProblems: clearProblems, showProblem: showProblem,
     platforms: {}, // platform -> its name ("Meta")
     accounts: {}, // id -> account, as GET /ads last gave it
@@ -80,11 +86,11 @@
   const accountsError = find(card, "accounts-error");
   const leftPaused = find(card, "left-paused");
   const MODES = [
-    ["dry_run", "Dry run: only show what StockGuard would do"],
-    ["approve", "Ask me to approve each action"],
-    ["automatic", "Automatic"],
+    ["dry_run", t("Dry run: only show what StockGuard would do")],
+    ["approve", t("Ask me to approve each action")],
+    ["automatic", t("Automatic")],
   ];
-  const MODE_WORDS = { dry_run: "Dry run", approve: "Approve each action", automatic: "Automatic" };
+  const MODE_WORDS = { dry_run: t("Dry run"), approve: t("Approve each action"), automatic: t("Automatic") };
 
   // One action on an account at a time: its buttons are disabled until the answer.
   function act(tr, work) {
@@ -104,9 +110,9 @@
 
   function statusCell(a) {
     const td = el("td");
-    const words = { active: "Connected", needs_reconnect: "Needs reconnect" };
+    const words = { active: t("Connected"), needs_reconnect: t("Needs reconnect") };
     td.appendChild(el("span", words[a.status] || a.status, "status-" + a.status));
-    td.appendChild(el("div", a.imported_at ? "Imported " + moment(a.imported_at) : "Not imported yet", "muted"));
+    td.appendChild(el("div", a.imported_at ? t("Imported {when}", { when: moment(a.imported_at) }) : t("Not imported yet"), "muted"));
     return td;
   }
 
@@ -118,10 +124,10 @@
     td.colSpan = 5;
     const warn = el("div", null, "warning");
     warn.setAttribute("data-test", "needs-reconnect");
-    warn.appendChild(el("strong", "Needs reconnect: "));
-    warn.appendChild(el("span", "the platform refused StockGuard's token, so its actions on this account wait. Connect the account again below with a fresh token."));
+    warn.appendChild(el("strong", t("Needs reconnect: ")));
+    warn.appendChild(el("span", t("the platform refused StockGuard's token, so its actions on this account wait. Connect the account again below with a fresh token.")));
     if (a.last_error) warn.appendChild(el("div", a.last_error, "last-error"));
-    warn.appendChild(button("Reconnect…", function () { prepareReconnect(a); }, "secondary small"));
+    warn.appendChild(button(t("Reconnect…"), function () { prepareReconnect(a); }, "secondary small"));
     td.appendChild(warn);
     tr.appendChild(td);
     return tr;
@@ -132,11 +138,11 @@
     const until = a.dry_run_until ? new Date(a.dry_run_until) : null;
     const inTrial = a.effective_mode === "dry_run" && until && until > new Date();
     let now = MODE_WORDS[a.effective_mode] || a.effective_mode;
-    if (inTrial && a.mode !== "dry_run") now += " until " + moment(a.dry_run_until) + ", then " + (MODE_WORDS[a.mode] || a.mode).toLowerCase();
+    if (inTrial && a.mode !== "dry_run") now = t("{mode} until {when}, then {next}", { mode: now, when: moment(a.dry_run_until), next: (MODE_WORDS[a.mode] || a.mode).toLowerCase() });
     const strong = el("p", now, "mode-now");
     strong.setAttribute("data-test", "effective-mode");
     td.appendChild(strong);
-    const label = el("label", "Mode ", "inline small-label");
+    const label = el("label", t("Mode") + " ", "inline small-label");
     const select = el("select");
     select.name = "mode";
     MODES.forEach(function (m) {
@@ -147,16 +153,16 @@
     select.value = a.mode;
     select.addEventListener("change", act(tr, async function () {
       const saved = await api("PATCH", "/ads/accounts/" + a.id, { mode: select.value });
-      accountsStatus.textContent = "“" + saved.account.name + "”: " + MODE_WORDS[saved.account.mode].toLowerCase() + ".";
+      accountsStatus.textContent = t("“{name}”: {mode}.", { name: saved.account.name, mode: MODE_WORDS[saved.account.mode].toLowerCase() });
       await loadOverview();
       hub.emit("actions");
     }));
     label.appendChild(select);
     td.appendChild(label);
     if (inTrial) {
-      td.appendChild(button("End dry run now", act(tr, async function () {
+      td.appendChild(button(t("End dry run now"), act(tr, async function () {
         const saved = await api("PATCH", "/ads/accounts/" + a.id, { end_dry_run: true });
-        accountsStatus.textContent = "Dry run ended for “" + saved.account.name + "”: " + (MODE_WORDS[saved.account.effective_mode] || saved.account.effective_mode).toLowerCase() + " from now on.";
+        accountsStatus.textContent = t("Dry run ended for “{name}”: {mode} from now on.", { name: saved.account.name, mode: (MODE_WORDS[saved.account.effective_mode] || saved.account.effective_mode).toLowerCase() });
         await loadOverview();
         hub.emit("actions");
       }), "secondary small"));
@@ -166,14 +172,14 @@
 
   function askDisconnect(td, tr, a) {
     td.textContent = "";
-    td.appendChild(el("span", "Disconnect “" + (a.name || a.account_ref) + "”? Its links are forgotten; ads StockGuard paused stay paused. "));
-    td.appendChild(button("Yes, disconnect", act(tr, async function () {
+    td.appendChild(el("span", t("Disconnect “{name}”? Its links are forgotten; ads StockGuard paused stay paused.", { name: a.name || a.account_ref }) + " "));
+    td.appendChild(button(t("Yes, disconnect"), act(tr, async function () {
       const gone = await api("DELETE", "/ads/accounts/" + a.id);
-      accountsStatus.textContent = "Disconnected “" + (a.name || a.account_ref) + "”.";
+      accountsStatus.textContent = t("Disconnected “{name}”.", { name: a.name || a.account_ref });
       leftPaused.textContent = "";
       leftPaused.hidden = !gone.left_paused.length;
       if (gone.left_paused.length) {
-        leftPaused.appendChild(el("p", "StockGuard had paused these and left them paused. Turn them back on in " + (hub.platforms[a.platform] || a.platform) + " if you want them running:"));
+        leftPaused.appendChild(el("p", t("StockGuard had paused these and left them paused. Turn them back on in {platform} if you want them running:", { platform: hub.platforms[a.platform] || a.platform })));
         const list = el("ul");
         gone.left_paused.forEach(function (name) { list.appendChild(el("li", name)); });
         leftPaused.appendChild(list);
@@ -182,21 +188,21 @@
       hub.emit("objects");
     })));
     td.appendChild(document.createTextNode(" "));
-    td.appendChild(button("Keep it", function () { accountButtons(td, tr, a); }, "secondary small"));
+    td.appendChild(button(t("Keep it"), function () { accountButtons(td, tr, a); }, "secondary small"));
   }
 
   function accountButtons(td, tr, a) {
     td.textContent = "";
-    td.appendChild(button("Test connection", act(tr, async function () {
+    td.appendChild(button(t("Test connection"), act(tr, async function () {
       const tested = await api("POST", "/ads/accounts/" + a.id + "/test");
-      accountsStatus.textContent = "“" + tested.account.name + "” answers: the connection works.";
+      accountsStatus.textContent = t("“{name}” answers: the connection works.", { name: tested.account.name });
       await loadOverview();
     }), "secondary small"));
-    td.appendChild(button("Import again", act(tr, async function () {
+    td.appendChild(button(t("Import again"), act(tr, async function () {
       const job = await api("POST", "/ads/accounts/" + a.id + "/import");
-      watchJob(job.id, "Import of “" + (a.name || a.account_ref) + "”");
+      watchJob(job.id, t("Import of “{name}”", { name: a.name || a.account_ref }));
     }), "secondary small"));
-    td.appendChild(button("Disconnect", function () { askDisconnect(td, tr, a); }, "secondary small"));
+    td.appendChild(button(t("Disconnect"), function () { askDisconnect(td, tr, a); }, "secondary small"));
   }
 
   function accountRow(a) {
@@ -217,7 +223,7 @@
 
   function renderAccounts(list) {
     accountsBody.textContent = "";
-    if (!list.length) emptyRow(accountsBody, 5, "No ad account connected yet.");
+    if (!list.length) emptyRow(accountsBody, 5, t("No ad account connected yet."));
     list.forEach(function (a) {
       accountsBody.appendChild(accountRow(a));
       if (a.status === "needs_reconnect") accountsBody.appendChild(reconnectRow(a));
@@ -236,13 +242,13 @@
     clearTimeout(jobTimer);
     jobBox.hidden = false;
     jobBox.firstElementChild.classList.remove("failed");
-    jobMessage.textContent = label + ": waiting to start";
+    jobMessage.textContent = label + ": " + t("waiting to start");
     async function tick() {
       let job;
       try {
         job = await api("GET", "/jobs/" + id);
       } catch (e) {
-        jobMessage.textContent = label + ": could not read its progress (" + e.message + ")";
+        jobMessage.textContent = label + ": " + t("could not read its progress ({error})", { error: e.message });
         return;
       }
       const running = job.status === "queued" || job.status === "running";
@@ -250,10 +256,10 @@
       jobBar.style.width = Math.min(100, pct) + "%";
       jobBox.firstElementChild.setAttribute("aria-valuenow", String(pct));
       const words = {
-        queued: "waiting to start",
-        running: job.done + " campaigns, ad sets and ads read so far",
-        done: "done" + (job.message ? ": " + job.message : ""),
-        failed: "failed" + (job.message ? ": " + job.message : ""),
+        queued: t("waiting to start"),
+        running: t("{count} campaigns, ad sets and ads read so far", { count: job.done }),
+        done: t("done") + (job.message ? ": " + job.message : ""),
+        failed: t("failed") + (job.message ? ": " + job.message : ""),
       };
       jobMessage.textContent = label + ": " + (words[job.status] || job.status);
       if (running) {
@@ -281,7 +287,7 @@
     (platform ? platform.fields : []).forEach(function (f) {
       const box = el("div", null, "field");
       const id = "ad-field-" + f.name;
-      const label = el("label", f.label + (f.required ? "" : " (optional)"));
+      const label = el("label", f.label + (f.required ? "" : " " + t("(optional)")));
       label.htmlFor = id;
       const input = el("input");
       input.id = id;
@@ -347,10 +353,10 @@
     try {
       const answer = await api("POST", "/ads/accounts", body);
       fieldsBox.querySelectorAll("input").forEach(function (input) { input.value = ""; });
-      const name = "“" + (answer.account.name || answer.account.account_ref) + "”";
-      accountsStatus.textContent = "Connected " + name + ".";
+      const name = answer.account.name || answer.account.account_ref;
+      accountsStatus.textContent = t("Connected “{name}”.", { name: name });
       await loadOverview();
-      watchJob(answer.job.id, "Import of " + name);
+      watchJob(answer.job.id, t("Import of “{name}”", { name: name }));
     } catch (e) {
       showProblems(connectForm, connectErrors, e);
     }
@@ -378,6 +384,6 @@
   hub.ready.catch(function (e) {
     accountsBody.textContent = "";
     emptyRow(accountsBody, 5, "—");
-    accountsError.textContent = "Could not load the ad accounts: " + e.message;
+    accountsError.textContent = t("Could not load the ad accounts: {error}", { error: e.message });
   });
 })();

@@ -5,10 +5,12 @@
   "use strict";
   const hub = window.StockGuardAds;
   if (!hub || !document.getElementById("ad-objects")) return;
-  const api = hub.api, el = hub.el, button = hub.button, find = hub.find;
+  const api = hub.api, el = hub.el, button = hub.button, find = hub.find, t = hub.t;
 
-  const LEVELS = { campaign: "Campaign", ad_set: "Ad set", ad: "Ad" };
+  const LEVELS = { campaign: t("Campaign"), ad_set: t("Ad set"), ad: t("Ad") };
   const PAGE = 100; // the API's page size
+  const P = window.StockGuardPanel || {};
+  function number(n, digits) { return P.number ? P.number(n, digits) : String(n); }
 
   function pill(text, className, test) {
     const span = el("span", text, "pill " + className);
@@ -22,12 +24,12 @@
     box.textContent = "";
     const pages = Math.ceil(total / PAGE);
     if (pages <= 1) return;
-    const prev = button("Previous", function () { go(page - 1); }, "secondary small");
+    const prev = button(t("Previous"), function () { go(page - 1); }, "secondary small");
     prev.disabled = page <= 1;
-    const next = button("Next", function () { go(page + 1); }, "secondary small");
+    const next = button(t("Next"), function () { go(page + 1); }, "secondary small");
     next.disabled = page >= pages;
     box.appendChild(prev);
-    box.appendChild(el("span", " Page " + page + " of " + pages + " "));
+    box.appendChild(el("span", " " + t("Page {page} of {pages}", { page: page, pages: pages }) + " "));
     box.appendChild(next);
   }
 
@@ -52,7 +54,7 @@
       last = await api("GET", "/ads/objects?" + params.toString());
       objectsError.textContent = "";
     } catch (e) {
-      objectsError.textContent = "Could not load the campaigns: " + e.message;
+      objectsError.textContent = t("Could not load the campaigns: {error}", { error: e.message });
       return;
     }
     last.objects.forEach(function (o) {
@@ -88,20 +90,20 @@
       const unlink = button("×", function () {
         change(problem, null, function () { return api("DELETE", "/ads/links/" + l.id); });
       }, "unlink");
-      unlink.setAttribute("aria-label", "Unlink " + l.sku);
-      unlink.title = "Unlink " + l.sku;
+      unlink.setAttribute("aria-label", t("Unlink {sku}", { sku: l.sku }));
+      unlink.title = t("Unlink {sku}", { sku: l.sku });
       chip.appendChild(unlink);
       list.appendChild(chip);
     });
-    if (!o.links.length) list.appendChild(el("span", "None", "muted"));
+    if (!o.links.length) list.appendChild(el("span", t("None"), "muted"));
     td.appendChild(list);
     if (suggestion && suggestion.length && !o.gone) {
-      const codes = suggestion.map(function (id) { return skuCodes[id] || "SKU #" + id; });
+      const codes = suggestion.map(function (id) { return skuCodes[id] || t("SKU #{id}", { id: id }); });
       const p = el("p", null, "suggestion");
       p.setAttribute("data-test", "suggestion");
-      p.appendChild(el("span", "Suggested: link to " + codes.join(", ") + " "));
-      p.title = "Its ads lead to the product page of " + (codes.length > 1 ? "these SKUs." : "this SKU.");
-      p.appendChild(button("Link", function () {
+      p.appendChild(el("span", t("Suggested: link to {skus}", { skus: codes.join(", ") }) + " "));
+      p.title = codes.length > 1 ? t("Its ads lead to the product page of these SKUs.") : t("Its ads lead to the product page of this SKU.");
+      p.appendChild(button(t("Link"), function () {
         change(problem, null, function () { return api("POST", "/ads/links", { object_id: o.id, sku_ids: suggestion }); });
       }, "small"));
       td.appendChild(p);
@@ -111,10 +113,10 @@
       const input = el("input");
       input.name = "skus";
       input.autocomplete = "off";
-      input.placeholder = "SKU codes";
-      input.title = "One or more SKU codes, separated by commas";
-      input.setAttribute("aria-label", "SKU codes to link to " + (o.name || LEVELS[o.level] || o.level));
-      const submit = el("button", "Link", "button small");
+      input.placeholder = t("SKU codes");
+      input.title = t("One or more SKU codes, separated by commas");
+      input.setAttribute("aria-label", t("SKU codes to link to {name}", { name: o.name || LEVELS[o.level] || o.level }));
+      const submit = el("button", t("Link"), "button small");
       submit.type = "submit";
       form.appendChild(input);
       form.appendChild(submit);
@@ -124,7 +126,7 @@
         const skus = input.value.split(/[,;\n]/).map(function (s) { return s.trim(); }).filter(Boolean);
         if (!skus.length) {
           input.setAttribute("aria-invalid", "true");
-          problem.textContent = "Type one or more SKU codes, separated by commas.";
+          problem.textContent = t("Type one or more SKU codes, separated by commas.");
           return;
         }
         change(problem, input, function () { return api("POST", "/ads/links", { object_id: o.id, skus: skus }); });
@@ -162,13 +164,13 @@
     const currency = account && account.currency;
     const tr = el("tr", null, o.gone ? "gone" : null);
     tr.setAttribute("data-object", String(o.id));
-    const where = el("td", account ? account.name || account.account_ref : "Account #" + o.account_id);
+    const where = el("td", account ? account.name || account.account_ref : t("Account #{id}", { id: o.account_id }));
     if (account) where.appendChild(el("div", hub.platforms[account.platform] || account.platform, "muted"));
     tr.appendChild(where);
     tr.appendChild(el("td", LEVELS[o.level] || o.level, "level level-" + o.level));
     const name = el("td", null, "depth-" + depth);
-    name.appendChild(el("span", o.name || "(no name)", "object-name"));
-    if (o.gone) name.appendChild(pill("deleted on the platform", "pill-gone", "gone"));
+    name.appendChild(el("span", o.name || t("(no name)"), "object-name"));
+    if (o.gone) name.appendChild(pill(t("deleted on the platform"), "pill-gone", "gone"));
     tr.appendChild(name);
     const status = el("td");
     const word = el("span", o.status, "ad-status ad-status-" + o.status);
@@ -176,12 +178,12 @@
     status.appendChild(word);
     if (o.paused_by_stockguard) {
       const mark = el("div");
-      mark.appendChild(pill("paused by StockGuard", "pill-ours", "paused-by-stockguard"));
+      mark.appendChild(pill(t("paused by StockGuard"), "pill-ours", "paused-by-stockguard"));
       status.appendChild(mark);
     }
     tr.appendChild(status);
     const budget = el("td", o.daily_budget == null ? "—" : hub.money(o.daily_budget, currency), "budget");
-    if (o.budget_lowered_from != null) budget.appendChild(el("div", "lowered by StockGuard from " + hub.money(o.budget_lowered_from, currency), "muted"));
+    if (o.budget_lowered_from != null) budget.appendChild(el("div", t("lowered by StockGuard from {amount}", { amount: hub.money(o.budget_lowered_from, currency) }), "muted"));
     tr.appendChild(budget);
     tr.appendChild(linksCell(o, suggestion));
     return tr;
@@ -200,8 +202,8 @@
       s.sku_ids.forEach(function (id, i) { if (s.skus && s.skus[i]) skuCodes[id] = s.skus[i]; });
     });
     if (!last.objects.length) {
-      hub.emptyRow(tbody, 6, query ? "Nothing is named like “" + query + "”."
-        : Object.keys(hub.accounts).length ? "Nothing imported yet." : "Connect an ad account to see its campaigns here.");
+      hub.emptyRow(tbody, 6, query ? t("Nothing is named like “{query}”.", { query: query })
+        : Object.keys(hub.accounts).length ? t("Nothing imported yet.") : t("Connect an ad account to see its campaigns here."));
     }
     treeOrder(last.objects).forEach(function (pair) {
       const o = pair[0];
@@ -210,7 +212,9 @@
       if (input && typed[o.id]) input.value = typed[o.id];
     });
     hub.labelCells(tbody);
-    count.textContent = last.total + (last.total === 1 ? " campaign, ad set or ad" : " campaigns, ad sets and ads") + (query ? " named like “" + query + "”" : "");
+    const n = { count: last.total, query: query };
+    if (query) count.textContent = last.total === 1 ? t("{count} campaign, ad set or ad named like “{query}”", n) : t("{count} campaigns, ad sets and ads named like “{query}”", n);
+    else count.textContent = last.total === 1 ? t("{count} campaign, ad set or ad", n) : t("{count} campaigns, ad sets and ads", n);
     pager(objectsPager, last.page, last.total, function (n) { page = n; loadObjects(); });
   }
 
@@ -233,27 +237,27 @@
   let actionsPage = 1;
   // [dry run: "would …", done, otherwise]
   const KIND = {
-    pause: ["pause", "Paused", "Pause"],
-    resume: ["resume", "Resumed", "Resume"],
-    lower_budget: ["lower the budget", "Lowered the budget", "Lower the budget"],
-    restore_budget: ["give the budget back", "Gave the budget back", "Give the budget back"],
+    pause: [t("Dry run: would pause"), t("Paused"), t("Pause")],
+    resume: [t("Dry run: would resume"), t("Resumed"), t("Resume")],
+    lower_budget: [t("Dry run: would lower the budget"), t("Lowered the budget"), t("Lower the budget")],
+    restore_budget: [t("Dry run: would give the budget back"), t("Gave the budget back"), t("Give the budget back")],
   };
   const STATE = {
-    planned: "dry run", awaiting_approval: "waiting for your approval", queued: "queued",
-    sending: "being sent", done: "done", skipped: "skipped", failed: "failed",
-    rejected: "rejected", superseded: "withdrawn",
+    planned: t("dry run"), awaiting_approval: t("waiting for your approval"), queued: t("queued"),
+    sending: t("being sent"), done: t("done"), skipped: t("skipped"), failed: t("failed"),
+    rejected: t("rejected"), superseded: t("withdrawn"),
   };
-  const MODE = { dry_run: "in dry run", approve: "in approve mode", automatic: "automatic" };
+  const MODE = { dry_run: t("in dry run"), approve: t("in approve mode"), automatic: t("automatic") };
 
   function what(a) {
-    const words = KIND[a.kind] || [a.kind, a.kind, a.kind];
-    if (a.state === "planned") return "Dry run: would " + words[0];
+    const words = KIND[a.kind] || [t("Dry run: would {kind}", { kind: a.kind }), a.kind, a.kind];
+    if (a.state === "planned") return words[0];
     return a.state === "done" ? words[1] : words[2];
   }
   function stockText(s) {
-    let text = s.sku + ": " + s.available + " available";
-    if (s.days_of_cover != null) text += ", " + (Math.round(s.days_of_cover * 10) / 10) + " days of cover";
-    if (s.pause_at != null) text += " (pause at ≤ " + s.pause_at + ", resume at ≥ " + s.resume_at + ")";
+    let text = t("{sku}: {count} available", { sku: s.sku, count: s.available });
+    if (s.days_of_cover != null) text += ", " + t("{days} days of cover", { days: number(Math.round(s.days_of_cover * 10) / 10, 1) });
+    if (s.pause_at != null) text += " " + t("(pause at ≤ {pause_at}, resume at ≥ {resume_at})", { pause_at: s.pause_at, resume_at: s.resume_at });
     return text;
   }
 
@@ -277,10 +281,10 @@
     const tr = el("tr", null, "state-" + a.state);
     tr.setAttribute("data-action-id", String(a.id));
     const when = el("td", hub.moment(a.created_at), "when");
-    if (a.executed_at && a.state === "done") when.title = "Carried out " + hub.moment(a.executed_at);
+    if (a.executed_at && a.state === "done") when.title = t("Carried out {when}", { when: hub.moment(a.executed_at) });
     tr.appendChild(when);
     const obj = known[a.object_id] || { name: a.object_name, level: a.object_level };
-    const ad = el("td", obj.name || (obj.level ? "(no name)" : "Ad object #" + a.object_id), "object-name");
+    const ad = el("td", obj.name || (obj.level ? t("(no name)") : t("Ad object #{id}", { id: a.object_id })), "object-name");
     const about = [obj.level ? LEVELS[obj.level] || obj.level : null, account ? account.name : null].filter(Boolean).join(" · ");
     if (about) ad.appendChild(el("div", about, "muted"));
     tr.appendChild(ad);
@@ -297,14 +301,14 @@
     tr.appendChild(stock);
     const changed = el("td", null, "change");
     if (a.status_after) changed.appendChild(el("div", (a.status_before || "?") + " → " + a.status_after));
-    else if (a.status_before) changed.appendChild(el("div", a.status_before + " when decided", "muted"));
-    if (a.budget_after != null) changed.appendChild(el("div", "budget " + hub.money(a.budget_before, currency) + " → " + hub.money(a.budget_after, currency)));
+    else if (a.status_before) changed.appendChild(el("div", t("{status} when decided", { status: a.status_before }), "muted"));
+    if (a.budget_after != null) changed.appendChild(el("div", t("budget {before} → {after}", { before: hub.money(a.budget_before, currency), after: hub.money(a.budget_after, currency) })));
     tr.appendChild(changed);
     tr.appendChild(el("td", a.spend_avoided == null ? "—" : hub.money(a.spend_avoided, currency), "avoided"));
     const buttons = el("td", null, "actions");
     if (a.state === "awaiting_approval") {
-      buttons.appendChild(button("Approve", judge(a, "approve", buttons), "small"));
-      buttons.appendChild(button("Reject", judge(a, "reject", buttons), "secondary small"));
+      buttons.appendChild(button(t("Approve"), judge(a, "approve", buttons), "small"));
+      buttons.appendChild(button(t("Reject"), judge(a, "reject", buttons), "secondary small"));
     }
     tr.appendChild(buttons);
     return tr;
@@ -314,7 +318,7 @@
     if (!actions) return;
     actionsBody.textContent = "";
     if (!actions.actions.length) {
-      hub.emptyRow(actionsBody, 9, stateFilter.value ? "No action in this state." : "No ad action yet. Link ads to SKUs: StockGuard acts when their stock runs low.");
+      hub.emptyRow(actionsBody, 9, stateFilter.value ? t("No action in this state.") : t("No ad action yet. Link ads to SKUs: StockGuard acts when their stock runs low."));
     }
     actions.actions.forEach(function (a) { actionsBody.appendChild(actionRow(a)); });
     hub.labelCells(actionsBody);
@@ -327,7 +331,7 @@
     try {
       actions = await api("GET", "/ads/actions?" + params.toString());
     } catch (e) {
-      actionsError.textContent = "Could not load the ad actions: " + e.message;
+      actionsError.textContent = t("Could not load the ad actions: {error}", { error: e.message });
       return;
     }
     actionsError.textContent = "";
@@ -342,8 +346,8 @@
     // One total per currency (the merchant's accounts may bill in different ones).
     const sums = hub.totals.spend_avoided || {};
     const parts = Object.keys(sums).filter(function (c) { return sums[c]; }).map(function (c) { return hub.money(sums[c], c || null); });
-    const avoided = parts.length ? parts.join(" + ") : "none yet";
-    [["Paused by StockGuard now", hub.totals.paused, "paused-total"], ["Spend avoided", avoided, "avoided-total"]].forEach(function (pair) {
+    const avoided = parts.length ? parts.join(" + ") : t("none yet");
+    [[t("Paused by StockGuard now"), hub.totals.paused, "paused-total"], [t("Spend avoided"), avoided, "avoided-total"]].forEach(function (pair) {
       const item = el("span", pair[0] + ": ", "total");
       const value = el("strong", pair[1]);
       value.setAttribute("data-test", pair[2]);

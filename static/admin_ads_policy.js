@@ -6,7 +6,7 @@
   "use strict";
   const hub = window.StockGuardAds;
   if (!hub || !document.getElementById("ad-policy-form")) return;
-  const api = hub.api, find = hub.find, clearProblems = hub.clearProblems, showProblem = hub.showProblem;
+  const api = hub.api, find = hub.find, t = hub.t, clearProblems = hub.clearProblems, showProblem = hub.showProblem;
 
   const policyForm = document.getElementById("ad-policy-form");
   const policyStatus = find(policyForm, "policy-status");
@@ -15,14 +15,14 @@
   const OPTIONAL = ["low_at", "low_budget_pct"];
   // How the merchant knows the settings the API's messages name ("resume_at must be above …").
   const SHORT = {
-    pause_at: "Pause ads at or below", resume_at: "Resume them at or above",
-    min_pause_minutes: "Keep a paused ad off at least", low_at: "Lower the daily budget at or below",
-    low_budget_pct: "Lower it by", cover_days: "Also pause when stock lasts fewer than",
-    combine: "Ads linked to several SKUs",
+    pause_at: t("Pause ads at or below"), resume_at: t("Resume them at or above"),
+    min_pause_minutes: t("Keep a paused ad off at least"), low_at: t("Lower the daily budget at or below"),
+    low_budget_pct: t("Lower it by"), cover_days: t("Also pause when stock lasts fewer than"),
+    combine: t("Ads linked to several SKUs"),
   };
   function inWords(message) {
     const text = String(message).replace(/\b(pause_at|resume_at|min_pause_minutes|low_at|low_budget_pct|cover_days|combine)\b/g, function (key) {
-      return "“" + SHORT[key] + "”";
+      return t("“{label}”", { label: SHORT[key] });
     });
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
@@ -56,7 +56,7 @@
     try {
       const saved = await api("PUT", "/ads/policy", body);
       fillPolicy(saved.policy);
-      policyStatus.textContent = "Saved. StockGuard checks the linked ads against it now.";
+      policyStatus.textContent = t("Saved. StockGuard checks the linked ads against it now.");
       hub.emit("actions");
     } catch (e) {
       const field = e.data && e.data.field;
@@ -66,12 +66,12 @@
         if (input && input.focus) input.focus();
         else if (input && input[0]) input[0].focus(); // the radios
       } else {
-        policyError.textContent = (field ? "“" + (SHORT[field] || field) + "”: " : "") + inWords(e.message);
+        policyError.textContent = (field ? t("“{label}”", { label: SHORT[field] || field }) + ": " : "") + inWords(e.message);
       }
     }
   });
 
   hub.ready.then(function (data) { fillPolicy(data.policy); }, function (e) {
-    policyError.textContent = "Could not load the ad policy: " + e.message;
+    policyError.textContent = t("Could not load the ad policy: {error}", { error: e.message });
   });
 })();

@@ -8,17 +8,23 @@
 
   const panel = window.StockGuardPanel;
   const api = panel.api, el = panel.el, button = panel.button, emptyRow = panel.emptyRow, find = panel.find;
+  // The shell's translation (panel contract), else English; dates in its language.
+  function t(text, vars) {
+    if (panel.t) return panel.t(text, vars);
+    return String(text).replace(/\{(\w+)\}/g, function (m, k) { return vars && k in vars ? String(vars[k]) : m; });
+  }
+  const locale = panel.lang === "fr" ? "fr-FR" : "en-GB";
   // "3 Dec 2026" from "2026-12-03", as a calendar date (no time zone shift).
   function day(iso) {
     const parts = String(iso || "").split("-").map(Number);
     if (parts.length !== 3 || parts.some(isNaN)) return iso || "";
     return new Date(parts[0], parts[1] - 1, parts[2])
-      .toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" });
+      .toLocaleDateString(locale, { day: "numeric", month: "short", year: "numeric" });
   }
   function moment(iso) {
     if (!iso) return "";
     const d = new Date(iso);
-    return isNaN(d) ? iso : d.toLocaleString("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? iso : d.toLocaleString(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
   }
   // A whole number if the field holds one, else what was typed, so the API names the problem.
   function whole(value) {
@@ -92,11 +98,11 @@
   async function loadSuppliers() {
     const data = await api("GET", "/suppliers");
     supplierBody.textContent = "";
-    if (!data.suppliers.length) emptyRow(supplierBody, 3, "No suppliers yet.");
+    if (!data.suppliers.length) emptyRow(supplierBody, 3, t("No suppliers yet."));
     data.suppliers.forEach(function (s) {
       const tr = el("tr");
       tr.appendChild(el("td", s.name));
-      tr.appendChild(el("td", s.lead_time_days + (s.lead_time_days === 1 ? " day" : " days")));
+      tr.appendChild(el("td", s.lead_time_days === 1 ? t("{count} day", { count: s.lead_time_days }) : t("{count} days", { count: s.lead_time_days })));
       tr.appendChild(el("td", s.email || "—"));
       supplierBody.appendChild(tr);
     });
@@ -127,34 +133,34 @@
 
   function restockActions(td, restock) {
     td.textContent = "";
-    td.appendChild(button("Received", function () { askReceived(td, restock); }));
+    td.appendChild(button(t("Received"), function () { askReceived(td, restock); }));
     td.appendChild(document.createTextNode(" "));
-    td.appendChild(button("Cancel", function () { askCancel(td, restock); }, "secondary"));
+    td.appendChild(button(t("Cancel"), function () { askCancel(td, restock); }, "secondary"));
   }
 
   // Asked in the row itself: the quantity that actually arrived, the expected one by default.
   function askReceived(td, restock) {
     td.textContent = "";
     const form = el("form", null, "inline-form");
-    const label = el("label", "Units received ");
+    const label = el("label", t("Units received") + " ");
     const input = el("input");
     input.type = "number"; input.min = "1"; input.step = "1"; input.name = "quantity";
     input.value = String(restock.quantity);
     label.appendChild(input);
     const error = el("span", null, "form-errors");
-    const confirm = el("button", "Confirm", "button");
+    const confirm = el("button", t("Confirm"), "button");
     confirm.type = "submit";
     form.appendChild(label);
     form.appendChild(confirm);
     form.appendChild(document.createTextNode(" "));
-    form.appendChild(button("Back", function () { restockActions(td, restock); }, "secondary"));
+    form.appendChild(button(t("Back"), function () { restockActions(td, restock); }, "secondary"));
     form.appendChild(error);
     form.addEventListener("submit", async function (ev) {
       ev.preventDefault();
       confirm.disabled = true;
       try {
         const done = await api("POST", "/restocks/" + restock.id + "/receive", { quantity: whole(input.value) });
-        restockStatus.textContent = "Received " + done.received + " × " + done.restock.sku + ".";
+        restockStatus.textContent = t("Received {count} × {sku}.", { count: done.received, sku: done.restock.sku });
         await loadRestocks();
         watchNotify(20000); // units arrived: a notice run starts once availability is refreshed
       } catch (e) {
@@ -171,18 +177,18 @@
   function askCancel(td, restock) {
     td.textContent = "";
     const error = el("span", null, "form-errors");
-    td.appendChild(el("span", "Cancel this restock? "));
-    td.appendChild(button("Yes, cancel it", async function () {
+    td.appendChild(el("span", t("Cancel this restock?") + " "));
+    td.appendChild(button(t("Yes, cancel it"), async function () {
       try {
         await api("POST", "/restocks/" + restock.id + "/cancel");
-        restockStatus.textContent = "Cancelled the restock of " + restock.quantity + " × " + restock.sku + ".";
+        restockStatus.textContent = t("Cancelled the restock of {count} × {sku}.", { count: restock.quantity, sku: restock.sku });
         await loadRestocks();
       } catch (e) {
         error.textContent = e.message;
       }
     }));
     td.appendChild(document.createTextNode(" "));
-    td.appendChild(button("Keep it", function () { restockActions(td, restock); }, "secondary"));
+    td.appendChild(button(t("Keep it"), function () { restockActions(td, restock); }, "secondary"));
     td.appendChild(error);
   }
 
@@ -194,8 +200,8 @@
     const expected = el("td", day(restock.expected_on));
     if (restock.overdue) {
       expected.appendChild(document.createTextNode(" "));
-      const late = el("span", "late", "pill pill-late");
-      late.title = "Expected in the past and not received: shoppers are told it is back soon.";
+      const late = el("span", t("late"), "pill pill-late");
+      late.title = t("Expected in the past and not received: shoppers are told it is back soon.");
       expected.appendChild(late);
     }
     tr.appendChild(expected);
@@ -210,7 +216,7 @@
   async function loadRestocks() {
     const data = await api("GET", "/restocks?status=open");
     restockBody.textContent = "";
-    if (!data.restocks.length) emptyRow(restockBody, 6, "No restocks on their way.");
+    if (!data.restocks.length) emptyRow(restockBody, 6, t("No restocks on their way."));
     data.restocks.forEach(function (r) { restockBody.appendChild(restockRow(r)); });
     labelCells(restockBody);
   }
@@ -230,7 +236,7 @@
     if (f.reference.value.trim()) body.reference = f.reference.value.trim();
     try {
       const added = await api("POST", "/restocks", body);
-      restockStatus.textContent = "Added: " + added.quantity + " × " + added.sku + " expected " + day(added.expected_on) + ".";
+      restockStatus.textContent = t("Added: {count} × {sku} expected {date}.", { count: added.quantity, sku: added.sku, date: day(added.expected_on) });
       const supplier = f.supplier.value;
       restockForm.reset();
       f.supplier.value = supplier; // restocks often come in series from one supplier
@@ -249,21 +255,21 @@
     importResult.textContent = "";
     const file = importForm.elements.file.files[0];
     if (!file) {
-      importErrors.appendChild(el("p", "Choose a CSV file first."));
+      importErrors.appendChild(el("p", t("Choose a CSV file first.")));
       return;
     }
     const body = new FormData();
     body.append("file", file, file.name);
     try {
       const result = await api("POST", "/restocks/import", body);
-      importResult.textContent = file.name + ": " + result.created + " new, " + result.updated + " updated.";
+      importResult.textContent = t("{file}: {created} new, {updated} updated.", { file: file.name, created: result.created, updated: result.updated });
       importForm.reset();
       await loadRestocks();
     } catch (e) {
       const problems = (e.data && e.data.errors) || [];
       importErrors.appendChild(el("p", problems.length > 1 || /^line \d+:/.test(problems[0] || "")
-        ? "Nothing was imported. Correct these lines and upload the file again:"
-        : "Nothing was imported."));
+        ? t("Nothing was imported. Correct these lines and upload the file again:")
+        : t("Nothing was imported.")));
       const list = el("ul");
       importErrors.appendChild(list);
       showErrors(null, list, e);
@@ -281,7 +287,7 @@
     const sku = f.sku.value.trim();
     if (!sku) {
       f.sku.setAttribute("aria-invalid", "true");
-      planErrors.appendChild(el("li", "sku: required"));
+      planErrors.appendChild(el("li", t("sku: required")));
       return;
     }
     const body = {
@@ -290,8 +296,9 @@
     };
     try {
       const plan = await api("PUT", "/skus/" + encodeURIComponent(sku) + "/restock-plan", body);
-      const supplier = f.supplier_id.value ? f.supplier_id.options[f.supplier_id.selectedIndex].text : "no supplier";
-      planResult.textContent = plan.sku + ": " + supplier + (plan.reorder_planned ? ", reorder planned." : ", no reorder planned.");
+      const supplier = f.supplier_id.value ? f.supplier_id.options[f.supplier_id.selectedIndex].text : t("no supplier");
+      const vars = { sku: plan.sku, supplier: supplier };
+      planResult.textContent = plan.reorder_planned ? t("{sku}: {supplier}, reorder planned.", vars) : t("{sku}: {supplier}, no reorder planned.", vars);
     } catch (e) {
       showErrors(planForm, planErrors, e);
     }
@@ -301,13 +308,19 @@
 
   const notifyCard = document.getElementById("notify");
   const STATUS_ORDER = ["waiting", "sent", "failed", "unsubscribed"];
+  // A sign-up's and a notice run's status, as the API names them, in the panel's words.
+  const STATUS_WORDS = { waiting: t("waiting"), sent: t("sent"), failed: t("failed"), unsubscribed: t("unsubscribed") };
+  const COUNT_WORDS = {
+    waiting: t("{count} waiting"), sent: t("{count} sent"), failed: t("{count} failed"), unsubscribed: t("{count} unsubscribed"),
+  };
+  const RUN_WORDS = { queued: t("queued"), running: t("running"), done: t("done"), failed: t("failed") };
   let notifyTimer = null;
   let notifyWatchUntil = 0;
 
   function renderRuns(runs) {
     const box = find(notifyCard, "notify-runs");
     box.textContent = "";
-    if (!runs.length) box.appendChild(el("p", "None yet.", "muted"));
+    if (!runs.length) box.appendChild(el("p", t("None yet."), "muted"));
     runs.forEach(function (run) {
       const item = el("div", null, "run");
       item.setAttribute("data-run", String(run.id));
@@ -315,9 +328,10 @@
       // ends when they are all told, or the variant sells out again, often under its total.
       const finished = run.status === "done";
       const count = finished
-        ? run.done + " messaged"
-        : run.done + " of up to " + run.total + " messaged";
-      item.appendChild(el("p", (moment(run.started_at) || "Waiting to start") + " · " + run.status + " · " + count, "run-head"));
+        ? t("{done} messaged", { done: run.done })
+        : t("{done} of up to {total} messaged", { done: run.done, total: run.total });
+      const runStatus = RUN_WORDS[run.status] || run.status;
+      item.appendChild(el("p", (moment(run.started_at) || t("Waiting to start")) + " · " + runStatus + " · " + count, "run-head"));
       const bar = el("div", null, "progress");
       const fill = el("div", null, "progress-bar");
       const pct = finished ? 100 : (run.total ? Math.round((run.done * 100) / run.total) : 0);
@@ -341,7 +355,7 @@
       data = await api("GET", "/notify");
       error.textContent = "";
     } catch (e) {
-      error.textContent = "Could not read the sign-ups: " + e.message;
+      error.textContent = t("Could not read the sign-ups: {error}", { error: e.message });
       notifyTimer = setTimeout(loadNotify, 10000);
       return;
     }
@@ -349,7 +363,8 @@
     counts.textContent = "";
     const statuses = STATUS_ORDER.concat(Object.keys(data.counts).filter(function (s) { return STATUS_ORDER.indexOf(s) < 0; }));
     statuses.forEach(function (status) {
-      const pill = el("span", (data.counts[status] || 0) + " " + status, "pill pill-" + status);
+      const n = data.counts[status] || 0;
+      const pill = el("span", COUNT_WORDS[status] ? COUNT_WORDS[status].replace("{count}", n) : n + " " + status, "pill pill-" + status);
       pill.setAttribute("data-count", status);
       counts.appendChild(pill);
       counts.appendChild(document.createTextNode(" "));
@@ -357,12 +372,12 @@
     renderRuns(data.runs);
     const tbody = find(notifyCard, "notify-table").tBodies[0];
     tbody.textContent = "";
-    if (!data.subscriptions.length) emptyRow(tbody, 4, "No sign-ups yet.");
+    if (!data.subscriptions.length) emptyRow(tbody, 4, t("No sign-ups yet."));
     data.subscriptions.forEach(function (s) {
       const tr = el("tr");
       tr.appendChild(el("td", s.contact, "contact"));
       tr.appendChild(el("td", s.variant));
-      const status = el("td", s.status);
+      const status = el("td", STATUS_WORDS[s.status] || s.status);
       if (s.error) status.title = s.error;
       tr.appendChild(status);
       tr.appendChild(el("td", moment(s.created_at)));
@@ -431,7 +446,7 @@
     f.origins.value = (settings.origins || []).join("\n");
     if (knownOrigins) {
       find(settingsForm, "known-origins").textContent = knownOrigins.length
-        ? "Already allowed: " + knownOrigins.join(", ")
+        ? t("Already allowed: {origins}", { origins: knownOrigins.join(", ") })
         : "";
     }
   }
@@ -496,7 +511,7 @@
     try {
       const saved = await api("PUT", "/storefront", body);
       fillSettings(saved.settings);
-      status.textContent = "Saved. Shoppers see the change within a minute.";
+      status.textContent = t("Saved. Shoppers see the change within a minute.");
     } catch (e) {
       showFieldError(e.data && e.data.field, e.data && e.data.field ? e.data.error : e.message);
     }
@@ -511,7 +526,7 @@
     const copied = find(installCard, "copy-status");
     try {
       await navigator.clipboard.writeText(snippet.textContent);
-      copied.textContent = "Copied.";
+      copied.textContent = t("Copied.");
     } catch (e) {
       // The admin's frame may not allow the clipboard: select it for Ctrl+C / ⌘C instead.
       const range = document.createRange();
@@ -519,7 +534,7 @@
       const selection = window.getSelection();
       selection.removeAllRanges();
       selection.addRange(range);
-      copied.textContent = "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
+      copied.textContent = t("Selected: press Ctrl+C (⌘C on a Mac) to copy.");
     }
   });
 
@@ -528,11 +543,11 @@
   function failed(where, list) {
     return function (e) {
       list.textContent = "";
-      list.appendChild(el(list.tagName === "UL" ? "li" : "p", "Could not load " + where + ": " + e.message));
+      list.appendChild(el(list.tagName === "UL" ? "li" : "p", t("Could not load {what}: {error}", { what: where, error: e.message })));
     };
   }
-  loadSuppliers().catch(failed("the suppliers", supplierErrors));
-  loadRestocks().catch(failed("the restocks", restockErrors));
+  loadSuppliers().catch(failed(t("the suppliers"), supplierErrors));
+  loadRestocks().catch(failed(t("the restocks"), restockErrors));
   loadNotify();
-  loadSettings().catch(function (e) { find(settingsForm, "settings-error").textContent = "Could not load the settings: " + e.message; });
+  loadSettings().catch(function (e) { find(settingsForm, "settings-error").textContent = t("Could not load the settings: {error}", { error: e.message }); });
 })();

@@ -1,9 +1,9 @@
 /* StockGuard badges (docs/storefront.md). Ships as is: keep it under 4 KB gzipped. */
 (() => {
-  // Every entry point is guarded: on any failure the placeholders just stay empty.
+  // Guarded entry points: on any failure the placeholders stay empty.
   const guard = (fn) => (...args) => new Promise((run) => run(fn(...args))).catch(() => {});
 
-  // In KEYS order; the merchant's settings.texts override them.
+  // In KEYS order; settings.texts override them.
   const KEYS = 'in_stock low_stock out_of_stock preorder eta eta_soon notify email consent submit thanks error alternatives';
   const TEXTS = {
     en: 'In stock|Only {n} left|Sold out|Pre-order|Back around {date}|Back soon|' +
@@ -19,7 +19,8 @@
   };
   const CSS = '.sg-l{height:1.6em;line-height:1.6em;overflow:hidden;white-space:nowrap;' +
     'text-overflow:ellipsis}.sg-l button{font:inherit;color:inherit;border:0;padding:0;' +
-    'background:none;text-decoration:underline}.sg-f label{display:block}';
+    'background:none;text-decoration:underline}.sg-f label{display:block}' +
+    '.sg-n{position:fixed;inset:0 0 auto;z-index:99999;padding:.5em;background:#222;color:#fff}';
 
   const script =
     document.currentScript || document.querySelector('script[data-shop][src*="stockguard"]');
@@ -31,7 +32,7 @@
   let texts = {};
   KEYS.split(' ').forEach((key, i) => (texts[key] = builtin[i]));
   const data = { variants: {}, products: {}, settings: {} };
-  let style;
+  let style, banner;
 
   async function request(path, init) {
     const abort = new AbortController();
@@ -44,7 +45,7 @@
     }
   }
 
-  // ids: [['products', '77'], ['variants', '42'], …]; at most 50 per request.
+  // ids: [[kind, id], …]; ≤ 50 per request.
   async function load(ids) {
     const requests = [];
     for (let i = 0; i < ids.length; i += 50) {
@@ -57,6 +58,7 @@
       Object.assign(data.variants, body.variants);
       Object.assign(data.products, body.products);
       data.settings = body.settings || {};
+      data.notice = body.notice;
     }
     texts = { ...texts, ...(data.settings.texts || {})[lang] };
   }
@@ -69,7 +71,7 @@
     return el;
   }
 
-  // [item, variant id]; a card shows its product's only variant if it has one.
+  // [item, variant id]; a card shows its product's only variant.
   function itemOf(el) {
     const { sgVariant, sgProduct } = el.dataset;
     if (sgVariant) return [data.variants[sgVariant], sgVariant];
@@ -82,14 +84,14 @@
     const n = item.quantity;
     let key = item.state;
     if (n > 0 && /^(in|low)_stock$/.test(key)) key = 'low_stock';
-    // Without a number, say in stock (still in the low-stock colour).
+    // No number: say in stock (in the low-stock colour).
     else if (key === 'low_stock' && texts.low_stock.includes('{n}')) key = 'in_stock';
     if (!texts[key]) return null;
     let text = texts[key].replace('{n}', n);
     const date = new Date(item.eta + 'T00:00:00Z');
     if (item.eta_soon) text += ' · ' + texts.eta_soon;
     else if (date > 0) {
-      // A calendar date, so in UTC: in local time the west would see the day before.
+      // A calendar date: UTC (local time shows the day before in the west).
       const day = date.toLocaleDateString(lang, { day: 'numeric', month: 'short', timeZone: 'UTC' });
       text += ' · ' + texts.eta.replace('{date}', day);
     }
@@ -116,7 +118,7 @@
     const form = node('form', '', 'sg-f');
     const contact = node('input');
     const consent = node('input');
-    // Checked by the browser before submit.
+    // The browser checks these.
     Object.assign(contact, { name: 'contact', required: true });
     contact.pattern = '[^@\\s]+@[^@\\s]+\\.[^@\\s]+|\\+[0-9 ]{7,20}';
     Object.assign(consent, { type: 'checkbox', required: true });
@@ -136,7 +138,7 @@
         consent: consent.checked,
         locale: lang,
       });
-      // ?shop= tells the CORS preflight (no body) which store.
+      // ?shop= for the CORS preflight (no body).
       const answer = await request('/notify?' + new URLSearchParams({ shop }), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
@@ -161,7 +163,7 @@
     return count && line;
   }
 
-  // By importance; render() keeps as many as were reserved.
+  // By importance; render() keeps those reserved.
   function linesFor(el) {
     const [item, variant] = itemOf(el);
     if (!item) return [];
@@ -178,13 +180,13 @@
     el.replaceChildren(...linesFor(el).slice(0, el.dataset.sgLines || 1));
   }
 
-  // Follow the variant picker: cart form `id` (Shopify), `variation_id` (Woo) or ?variant=.
+  // Follow the variant picker: `id` (Shopify), `variation_id` (Woo) or ?variant=.
   function follow(id) {
     for (const el of document.querySelectorAll('.stockguard[data-sg-variant]')) {
       const product = data.products[el.dataset.sgProduct];
       if (!product || !product.variants.includes(id)) continue;
       el.dataset.sgVariant = id;
-      // Grow on the shopper's input (not a layout shift) for notify me; never shrink.
+      // Grow on input (no layout shift); never shrink.
       const needed = linesFor(el).length;
       if (needed > el.dataset.sgLines) {
         el.dataset.sgLines = needed;
@@ -196,7 +198,7 @@
 
   function onChange(event) {
     const form = event.target.closest('form[action*="/cart/add"],form.variations_form');
-    // Once the theme's own handler has updated the field.
+    // After the theme's own handler.
     if (form) setTimeout(guard(() => {
       const field = form.querySelector('[name=id],[name=variation_id]');
       follow((field && field.value) || new URLSearchParams(location.search).get('variant'));
@@ -216,6 +218,12 @@
     await load(Object.values(ids));
     style = style || document.head.appendChild(node('style', CSS));
     placeholders.forEach(guard(render));
+    // Alert mode: a fixed banner moves nothing.
+    banner?.remove();
+    if (data.notice) {
+      banner = document.body.appendChild(node('div', data.notice, 'sg-n'));
+      banner.setAttribute('role', 'status');
+    }
   }
 
   window.StockGuard = { refresh: guard(refresh) };

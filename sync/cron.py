@@ -6,6 +6,7 @@ from rq import cron
 
 from sync.ads.accounts import refresh_linked
 from sync.ads.execute import sweep_ads
+from sync.alerts import sweep_all as sweep_alerts
 from sync.availability import refresh_all
 from sync.forecast import forecast_all
 from sync.jobs import sweep_inbox
@@ -31,3 +32,5 @@ cron.register(sweep_ads, QUEUE, interval=60, name="sweep-ads")
 cron.register(refresh_linked, QUEUE, interval=15 * 60, name="ads-refresh")
 # The stockout forecast, nightly (02:30 UTC); large sales refresh single SKUs in between.
 cron.register(forecast_all, QUEUE, cron="30 2 * * *", name="forecast-nightly")
+# Stock alerts: open, clear, deliver (and retry), and each pool's digest when due.
+cron.register(sweep_alerts, QUEUE, interval=5 * 60, name="alerts-sweep")

@@ -23,7 +23,7 @@ from connectors.base import (
 )
 from extensions import db
 from models import ChannelOrderLine, Installation, Listing, Movement
-from sync import folds, ledger, mirror
+from sync import folds, forecast, ledger, mirror
 from sync.dispatch import handle
 from sync.queue import jobs
 from sync.worker import job
@@ -134,6 +134,7 @@ def _order_sold(event: OrderSold, session, installation, delivery):
         folds.when(event.placed_at),
     )
     mirror.request_push(session, moved)
+    forecast.refresh_if_large(session, moved)
 
 
 @handle.register
@@ -232,6 +233,7 @@ def apply_snapshot(session, installation, event: OrderStockSnapshot) -> bool:
             _take_back(session, skus, sku, installation, listing, counted, ref, event.order_ref)
             moved.add(sku.id)
     mirror.request_push(session, moved)
+    forecast.refresh_if_large(session, moved)
     return ambiguous
 
 

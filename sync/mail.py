@@ -24,7 +24,10 @@ class DeliveryError(RuntimeError):
 
 
 def mask(contact: str) -> str:
-    """``j***@example.com`` / ``+33******78``: enough for a log line, not a contact list."""
+    """``j***@example.com`` / ``+33******78``: enough for a log line, not a contact list.
+    Several addresses (``a@x, b@y``) are masked one by one."""
+    if "," in contact:
+        return ", ".join(mask(part.strip()) for part in contact.split(",") if part.strip())
     if "@" in contact:
         name, _, domain = contact.partition("@")
         return f"{name[:1]}***@{domain}"

@@ -21,6 +21,7 @@ PERIODIC: list[tuple[str, str, int]] = [
     ("sync.ads.execute", "sweep_ads", 60),
     ("sync.ads.accounts", "refresh_linked", 15 * 60),
     ("sync.forecast", "forecast_all", 24 * 60 * 60),
+    ("sync.alerts", "sweep_all", 5 * 60),
 ]
 
 

@@ -138,6 +138,7 @@ def base_config(database_url: str, **overrides) -> dict:
         "DATABASE_URL": database_url,
         "REDIS_URL": None,
         "ALLOW_HTTP_STORES": True,
+        "ALERT_WEBHOOK_PRIVATE_OK": True,  # the alert webhook receiver is on loopback
         "JOB_RETRY_INTERVALS": (0.05, 0.1),
     }
     cfg.update(overrides)
@@ -299,6 +300,8 @@ def process_env(cfg, **extra) -> dict:
     )
     if cfg.get("SMTP_URL"):
         env["SMTP_URL"] = cfg["SMTP_URL"]
+    if cfg.get("ALERT_WEBHOOK_PRIVATE_OK"):
+        env["ALERT_WEBHOOK_PRIVATE_OK"] = "1"
     for key in AD_ENDPOINT_KEYS:  # the ad sandboxes the app was pointed at
         if cfg.get(key) is not None:
             env[key] = str(cfg[key])

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import urlencode
 
 import pytest
 
 from models import Installation, StockPool
 from sync.storefront_settings import LANGUAGES, TEXT_KEYS
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SHOPIFY_API_KEY, SHOPIFY_API_SECRET
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.panel.harness import shopify_launch
 
 CARDS = ("restocks", "notify", "storefront-settings", "install-badge")
 
@@ -33,19 +32,8 @@ def _store(session, domain: str, platform: str = "shopify") -> Installation:
     return inst
 
 
-def _shopify_launch(shop: str) -> str:
-    """The query string Shopify signs when it opens the app in its admin."""
-    import shopify
-
-    params = {
-        "shop": shop,
-        "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvdGVzdHN0b3Jl",
-        "timestamp": str(int(time.time())),
-        "embedded": "1",
-    }
-    shopify.Session.setup(api_key=SHOPIFY_API_KEY, secret=SHOPIFY_API_SECRET)
-    params["hmac"] = shopify.Session.calculate_hmac(params)
-    return urlencode(params)
+# The query string Shopify signs when it opens the app in its admin (tests/panel/harness.py).
+_shopify_launch = shopify_launch
 
 
 class _Page(HTMLParser):
@@ -201,7 +189,7 @@ def test_merchant_runs_restocks_settings_and_notify_me_from_the_page(panel, brow
     script_errors: list[str] = []
     page.on("pageerror", lambda e: script_errors.append(str(e)))
     page.set_default_timeout(15_000)
-    page.goto(panel.url)
+    page.goto(panel.url + "#/restocks")  # the panel's Restocks view (Notify me: #/storefront)
 
     restocks = page.locator("#restocks")
     rows = restocks.locator('[data-test="restocks-table"] tbody tr')
@@ -289,6 +277,7 @@ def test_merchant_runs_restocks_settings_and_notify_me_from_the_page(panel, brow
     assert [r["reference"] for r in received] == ["PO-1"]
 
     # The units arrived: the two waiting shoppers are told, and the card follows the run.
+    page.locator('[data-nav="storefront"]').click()
     expect(notify.locator('[data-count="sent"]')).to_have_text("2 sent", timeout=30_000)
     expect(notify.locator(".run")).to_have_count(1)
     expect(notify.locator(".run .progress-bar")).to_have_attribute("style", "width: 100%;")

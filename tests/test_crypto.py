@@ -5,7 +5,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from crypto import CredentialError, Vault
-from models import AdAccount, Installation, StockPool
+from models import AdAccount, AlertSettings, Installation, StockPool
 
 
 def test_seal_and_open_round_trip():
@@ -56,15 +56,22 @@ def test_rotate_keys_command_re_encrypts_every_installation(make_app):
         inst.credentials = {"access_token": "shpat_rotate"}
         ads = AdAccount(pool_id=pool.id, platform="meta", account_ref="act_1")
         ads.credentials = {"access_token": "EAAB-rotate", "app_secret": "f" * 32}
-        db.session.add_all([inst, ads])
+        alerts = AlertSettings(pool_id=pool.id)
+        alerts.webhook_url = "https://hooks.slack.com/services/T0/B0/rotate"
+        db.session.add_all([inst, ads, alerts])
         db.session.commit()
     app2 = make_app(TOKEN_ENCRYPTION_KEY=f"{new},{old}")
     result = app2.test_cli_runner().invoke(args=["rotate-keys"])
-    assert "re-encrypted credentials of 1 installations and 1 ad accounts" in result.output
+    assert (
+        "re-encrypted credentials of 1 installations, 1 ad accounts and 1 alert webhooks"
+        in result.output
+    )
     with app2.app_context():
         sealed = db.session.execute(text("SELECT credentials_sealed FROM installation")).scalar()
         ad_sealed = db.session.execute(text("SELECT credentials_sealed FROM ad_account")).scalar()
+        hook = db.session.execute(text("SELECT webhook_sealed FROM alert_settings")).scalar()
     assert Vault(new).open(sealed) == {"access_token": "shpat_rotate"}
+    assert Vault(new).open(hook)["url"].endswith("/rotate")
     assert Vault(new).open(ad_sealed)["access_token"] == "EAAB-rotate"
     with pytest.raises(CredentialError):  # the old key alone no longer opens it
         Vault(old).open(ad_sealed)

@@ -1,5 +1,7 @@
-"""The admin panel's entry: the store the request proves, its connection and recent activity,
-and what its shoppers see (restocks, notify-me, storefront settings, installing the badge)."""
+"""The admin panel's entry: the store the request proves, rendered as the panel shell
+(templates/admin/panel.html) — a nav bar, every view in templates/admin/views/, each view's script
+— in the merchant's language. What the server renders itself: the connection and catalog
+(imports), the latest activity, and the storefront card's texts and snippet."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from sqlalchemy import func, select
 
 from connectors import registry
+from connectors.errors import ForgedCredential
 from extensions import db
-from models import ActivityEntry, Installation, JobRun, Listing, WebhookDelivery
+from models import Installation, JobRun, Listing, StockPool, WebhookDelivery
 from sync.storefront_settings import TEXT_KEYS
+from views import panel_i18n
+from views.admin_activity import latest_entries
 from views.admin_api import panel_token
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,7 +41,54 @@ TEXT_LABELS = {
     "alternatives": "Before similar products",
 }
 
-BADGE_SCRIPT = Path(__file__).resolve().parent.parent / "static" / "stockguard.js"
+ROOT = Path(__file__).resolve().parent.parent
+BADGE_SCRIPT = ROOT / "static" / "stockguard.js"
+VIEWS = ROOT / "templates" / "admin" / "views"
+STATIC = ROOT / "static"
+
+# The nav bar, in the order of the merchant's day: (view name, English label).
+NAV = (
+    ("overview", "Overview"),
+    ("products", "Products"),
+    ("restocks", "Restocks"),
+    ("storefront", "Storefront"),
+    ("ads", "Ads"),
+    ("alerts", "Alerts"),
+    ("reports", "Reports"),
+    ("settings", "Settings"),
+    ("activity", "Activity"),
+    ("imports", "Imports"),
+)
+
+# The cards' scripts from before the views (they find their cards by id at load, hidden or not),
+# after the views' own scripts: the last three stay the ad cards' (tests/test_admin_ads_page.py).
+CARD_SCRIPTS = (
+    "admin.js",
+    "admin_storefront.js",
+    "admin_alert_mode.js",  # the alert-mode switch, drawn into the alerts view's slot
+    "admin_ads.js",
+    "admin_ads_policy.js",
+    "admin_ads_campaigns.js",
+)
+
+# Platforms whose admin embeds the panel in a frame, and what that frame needs: Shopify requires
+# App Bridge from its CDN as the first script. The page works without it (tests run offline).
+# (script, the meta tag naming the app, the config key of its value)
+EMBEDDED = {
+    "shopify": (
+        "https://cdn.shopify.com/shopifycloud/app-bridge.js",
+        "shopify-api-key",
+        "SHOPIFY_API_KEY",
+    )
+}
+
+
+def embed_script(platform: str) -> dict | None:
+    """The script (and its meta tag) the platform's admin frame needs, if it embeds the panel."""
+    if platform not in EMBEDDED:
+        return None
+    src, meta, key = EMBEDDED[platform]
+    return {"src": src, "meta": meta, "content": current_app.config.get(key) or ""}
 
 
 @functools.cache
@@ -88,12 +140,32 @@ def badge_snippet(shop: str, app_url: str) -> str:
     )
 
 
+def panel_views() -> list[str]:
+    """Every view that exists now (the directory read at each render), sorted by name."""
+    return sorted(p.stem for p in VIEWS.glob("*.html"))
+
+
+def view_scripts(views: list[str]) -> list[str]:
+    return [
+        f"admin_view_{name}.js" for name in views if (STATIC / f"admin_view_{name}.js").exists()
+    ]
+
+
 @bp.get("/<platform>")
 def panel(platform: str):
     connector = registry.storefront(platform)
     if connector is None:
         abort(404)
-    shop = connector.authenticate_admin(request)
+    try:
+        shop = connector.authenticate_admin(request)
+    except ForgedCredential:
+        return render_template(
+            "install_error.html",
+            title="This link is not valid",
+            message="It was altered or does not come from StockGuard. Open StockGuard again "
+            "from your store's admin.",
+            retry_url=None,
+        ), 403
     if shop is None:
         return render_template(
             "install_error.html",
@@ -104,12 +176,11 @@ def panel(platform: str):
     installation = Installation.find(db.session, platform, shop)
     if installation is None:
         abort(404)
-    activity = db.session.scalars(
-        select(ActivityEntry)
-        .where(ActivityEntry.installation_id == installation.id)
-        .order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc())
-        .limit(20)
-    ).all()
+    pool = db.session.get(StockPool, installation.pool_id) if installation.pool_id else None
+    lang = panel_i18n.choose_language(
+        pool.settings if pool else None, request.args.get("locale"), request.accept_languages
+    )
+    i18n = panel_i18n.use_language(lang)
     inbox = dict(
         db.session.execute(
             select(WebhookDelivery.status, func.count())
@@ -129,12 +200,21 @@ def panel(platform: str):
         .where(JobRun.installation_id == installation.id, JobRun.kind != "ads_import")
         .order_by(JobRun.id.desc())
     )
+    activity, more_activity = latest_entries(installation.id)
     app_url = current_app.config["APP_URL"].rstrip("/")
+    views = panel_views()
     return render_template(
-        "admin/overview.html",
+        "admin/panel.html",
+        lang=lang,
+        i18n=i18n,
+        nav=NAV,
+        views=views,
+        scripts=view_scripts(views) + list(CARD_SCRIPTS),
+        embed=embed_script(platform),
         installation=installation,
         platform_name=connector.display_name,
         activity=activity,
+        more_activity=more_activity,
         inbox=inbox,
         listings=listings,
         latest_job=latest,

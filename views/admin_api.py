@@ -32,6 +32,7 @@ from models import (
 from sync import availability, catalog, ledger, mirror, reconcile
 from sync.bundles import BundleError, define_bundle
 from sync.pools import link_token
+from views.panel_i18n import LANGUAGES as PANEL_LANGUAGES
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 
@@ -324,7 +325,9 @@ def get_settings():
         store={k: (inst.settings or {}).get(k, 0) for k in SETTINGS},
         location_ref=(inst.settings or {}).get("location_ref"),
         locations=[{"ref": loc.ref, "name": loc.name} for loc in connector.locations(inst)],
-        pool={k: (pool.settings or {}).get(k) for k in POOL_SETTINGS} if pool else {},
+        pool={k: (pool.settings or {}).get(k) for k in (*POOL_SETTINGS, "panel_language")}
+        if pool
+        else {},
     )
 
 
@@ -351,6 +354,10 @@ def put_settings():
     for name, (low, high) in POOL_SETTINGS.items():
         if name in data:
             pool_settings[name] = _bounded(name, data[name], low, high)
+    if "panel_language" in data:  # null: follow the store admin's language again
+        if data["panel_language"] not in (*PANEL_LANGUAGES, None):
+            raise ApiError(400, "panel_language must be one of: " + ", ".join(PANEL_LANGUAGES))
+        pool_settings["panel_language"] = data["panel_language"]
     allocation_changed = pool_settings.get("allocate_below") != (pool.settings or {}).get(
         "allocate_below"
     )

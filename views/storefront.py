@@ -142,7 +142,11 @@ def availability():
             answer(view, snapshot, variant_ids, product_ids, day),
             separators=(",", ":"),
             ensure_ascii=False,
-        ).encode()
+        )
+        # Never markup in the bytes, even inside strings (the notice, titles): a JSON answer
+        # sniffed or embedded as HTML stays inert; parsed, it holds the same text.
+        body = body.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        body = body.encode()
         encoded = (body, hashlib.blake2b(body, digest_size=12).hexdigest())
         cache.answers.put(key, encoded)
     body, etag = encoded

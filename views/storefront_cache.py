@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 
-from models import Availability, Installation
+from models import Availability, Installation, StockPool
+from sync.alerts.crisis import notice as alert_notice
 from sync.storefront_settings import public_settings, storefront_settings
 
 REFRESH_SECONDS = 0.5  # how stale an answer may be, at most, besides the HTTP cache
@@ -54,7 +55,8 @@ class ShopView:
     origins: frozenset[str]
     settings: dict
     loaded_at: float
-    settings_tag: str = ""  # a digest of ``settings``: part of the encoded-answer cache key
+    settings_tag: str = ""  # a digest of ``settings`` and ``notice``: part of the answer cache key
+    notice: str | None = None  # alert mode's shop-wide message (plain text), while it is on
     snapshot: Snapshot = EMPTY
     read_from: int = -1  # re-read rows whose version is above this (ns)
     checked_at: float = 0.0
@@ -107,6 +109,10 @@ def _apply(snapshot: Snapshot, rows) -> Snapshot:
     return Snapshot(variants, products, snapshot.generation + 1)
 
 
+def db_pool(session, installation: Installation) -> StockPool | None:
+    return session.get(StockPool, installation.pool_id) if installation.pool_id else None
+
+
 class StorefrontCache:
     def __init__(self):
         self._shops: dict[str, ShopView] = {}
@@ -149,9 +155,11 @@ class StorefrontCache:
                 origins=_origins(installation, settings),
                 settings=public_settings(settings),
                 loaded_at=now,
+                notice=alert_notice(db_pool(session, installation)),
             )
+            # The notice is in the tag: switching alert mode changes the answer and its ETag.
             fresh.settings_tag = hashlib.blake2b(
-                json.dumps(fresh.settings, sort_keys=True).encode(), digest_size=8
+                json.dumps([fresh.settings, fresh.notice], sort_keys=True).encode(), digest_size=8
             ).hexdigest()
             if view is not None and view.installation_id == installation.id:
                 fresh.snapshot, fresh.read_from = view.snapshot, view.read_from
@@ -249,4 +257,5 @@ def answer(view: ShopView, snapshot: Snapshot, variant_ids, product_ids, today: 
         "variants": variants,
         "products": products,
         "settings": view.settings,
+        "notice": view.notice,
     }

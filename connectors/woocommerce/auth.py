@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, ForgedCredential
 from extensions import db
 from models import Installation, InstallState, record_activity
 from sync import catalog
@@ -70,14 +70,17 @@ def launch_link(installation_id: int) -> str:
 
 
 def authenticate_admin(req) -> str | None:
-    """The store URL a signed launch link proves (valid 10 minutes), or None."""
+    """The store URL a signed launch link proves (valid 10 minutes), or None (no link, or an
+    expired one); ForgedCredential for a link whose signature does not hold."""
     token = req.args.get("launch")
     if not token:
         return None
     try:
         data = _serializer("wc-launch").loads(token, max_age=600)
-    except (BadSignature, SignatureExpired):
+    except SignatureExpired:
         return None
+    except BadSignature as e:
+        raise ForgedCredential("the launch link was altered") from e
     inst = db.session.get(Installation, int(data.get("installation", 0)))
     return inst.shop_domain if inst is not None and inst.platform == PLATFORM else None
 

@@ -20,15 +20,28 @@ from sqlalchemy import func, select
 
 from connectors.base import ACTIVE
 from extensions import db
-from models import AdAccount, AdAction, AdLink, AdObject, Movement, Sku, StockPool, utcnow
+from models import (
+    AdAccount,
+    AdAction,
+    AdLink,
+    AdObject,
+    Forecast,
+    Movement,
+    Sku,
+    StockPool,
+    utcnow,
+)
 from sync import ledger
 from sync.ads import policy as rules
+from sync.alerts import crisis
 from sync.queue import jobs
 from sync.worker import job
 
 log = logging.getLogger(__name__)
 
-# Sales over this many days give the velocity behind days of cover (until the forecast lands).
+# A SKU's forecast (sync/forecast) gives the velocity behind days of cover while it is this
+# fresh; without one (or with an older one) the sales over VELOCITY_DAYS do.
+FORECAST_FRESH = dt.timedelta(hours=48)
 VELOCITY_DAYS = 14
 FAILED_BACKOFF = dt.timedelta(minutes=15)
 
@@ -69,25 +82,40 @@ def enqueue_execution(account_id: int, now: str | None = None) -> None:
 
 
 def stock_figures(session, sku_ids, now: dt.datetime) -> dict[int, rules.SkuStock]:
-    """Available units and days of cover per SKU, from the ledger."""
+    """Available units and days of cover per SKU: the forecast's velocity when it is fresh,
+    else the ledger's sales over the last VELOCITY_DAYS."""
     skus = session.scalars(select(Sku).where(Sku.id.in_(list(sku_ids)))).all()
+    # Cover is today's available over the forecast's velocity (the Forecast row's own
+    # days_of_cover is that at the time of the run; stock may have moved since).
+    forecast = dict(
+        session.execute(
+            select(Forecast.sku_id, Forecast.velocity).where(
+                Forecast.sku_id.in_([s.id for s in skus]),
+                Forecast.computed_at >= now - FORECAST_FRESH,
+            )
+        ).all()
+    )
     since = now - dt.timedelta(days=VELOCITY_DAYS)
+    stale = [s.id for s in skus if s.id not in forecast]
     sold = dict(
         session.execute(
             select(Movement.sku_id, -func.sum(Movement.on_hand_delta))
             .where(
-                Movement.sku_id.in_([s.id for s in skus]),
+                Movement.sku_id.in_(stale),
                 Movement.kind.in_([Movement.SALE, Movement.RESTOCK, Movement.BUNDLE]),
                 Movement.created_at >= since,
                 Movement.created_at <= now,
             )
             .group_by(Movement.sku_id)
         ).all()
-    )
+    ) if stale else {}  # fmt: skip
     out = {}
     for sku in skus:
         available = ledger.available(session, sku)
-        per_day = (sold.get(sku.id) or 0) / VELOCITY_DAYS
+        if sku.id in forecast:
+            per_day = forecast[sku.id] or 0.0
+        else:
+            per_day = (sold.get(sku.id) or 0) / VELOCITY_DAYS
         cover = round(available / per_day, 1) if per_day > 0 else None
         out[sku.id] = rules.SkuStock(sku.id, sku.sku or sku.key, available, cover)
     return out
@@ -204,6 +232,11 @@ def _due(obj, figures, policy, mode, open_actions, at) -> list[tuple[str, str]]:
         running=obj.status == ACTIVE,
         has_budget=obj.daily_budget is not None,
         now=at,
+    )
+    # Alert mode (a crisis) pauses everything linked, and gives back only what it paused.
+    dry_run = mode == AdAccount.DRY_RUN
+    due = crisis.adjust(
+        obj, figures, policy, hold, due, running=obj.status == ACTIVE, dry_run=dry_run
     )
     if mode == AdAccount.DRY_RUN:
         return due

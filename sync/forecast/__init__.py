@@ -2,10 +2,12 @@
 
 - ``forecast_all`` runs nightly (sync/scheduler.py, sync/cron.py) and forecasts every pool;
 - ``refresh(session, pool_id, sku_ids=None)`` recomputes in the caller's transaction;
-- after large changes: code that records sales calls ``request_refresh(session, pool_id,
-  sku_ids)`` when ``is_large_change`` says so (a sale taking ≥ 20 % of a SKU's stock, or a day
-  selling ≥ 3 × its velocity). The hook is cheap: it only enqueues one coalesced job per pool
-  after the commit, and that job recomputes just those SKUs;
+- after large changes: the inbound path calls ``refresh_if_large(session, sku_ids)`` for the
+  SKUs an order moved; when ``is_large_change`` says a sale is large (≥ 20 % of the SKU's
+  stock, or a day selling ≥ 3 × its velocity), ``request_refresh`` enqueues one coalesced job
+  per pool after the commit. The job re-reads the ledger for every large sale its SKUs'
+  forecasts have not seen (``changes.large_changes``), so requests folded into a job already
+  waiting are not lost, and recomputes just those SKUs;
 - the panel's chart reads ``history(session, sku_id, days)`` and ``projection(forecast,
   on_hand, days)``.
 """
@@ -17,28 +19,32 @@ import datetime as dt
 from sqlalchemy import select
 
 from extensions import db
-from models import Forecast, StockPool, utcnow
+from models import Forecast, Sku, StockPool, utcnow
+from sync import ledger
 from sync.forecast import model
+from sync.forecast.changes import LARGE_SHARE, SPIKE_RATIO, is_large_change, large_changes
 from sync.forecast.run import ForecastError, compute, refresh, settings_of
 from sync.forecast.series import history
 from sync.queue import jobs
 from sync.worker import job
 
 __all__ = [
+    "LARGE_SHARE",
+    "SPIKE_RATIO",
     "ForecastError",
     "compute",
     "forecast_all",
+    "forecast_changed",
     "forecast_pool",
     "history",
     "is_large_change",
+    "large_changes",
     "projection",
     "refresh",
+    "refresh_if_large",
     "request_refresh",
     "settings_of",
 ]
-
-LARGE_SHARE = 0.20  # a sale taking this share of the stock there was
-SPIKE_RATIO = 3.0  # units in a day against the velocity
 
 
 @job
@@ -46,6 +52,9 @@ def forecast_pool(pool_id: int, sku_ids: list[int] | None = None) -> int:
     """Recompute a pool's forecast (or some SKUs of it) and commit; the number of rows."""
     session = db.session
     count = refresh(session, pool_id, sku_ids)
+    from sync.alerts import request_sweep  # alerts follow the fresh forecast
+
+    request_sweep(pool_id)
     session.commit()
     return count
 
@@ -59,22 +68,47 @@ def forecast_all() -> int:
     return len(pools)
 
 
-def is_large_change(on_hand_before: int, units: int, velocity: float, sold_today: int) -> bool:
-    """Whether a sale of ``units`` deserves a fresh forecast before tonight's."""
-    if units <= 0:
-        return False
-    if on_hand_before > 0 and units >= LARGE_SHARE * on_hand_before:
-        return True
-    return sold_today >= SPIKE_RATIO * max(velocity, 1.0)
+@job
+def forecast_changed(pool_id: int) -> int:
+    """Recompute the SKUs of the pool with large sales their forecast has not seen; the count."""
+    session = db.session
+    sku_ids = large_changes(session, pool_id)
+    if not sku_ids:
+        return 0
+    count = refresh(session, pool_id, sku_ids)
+    from sync.alerts import request_sweep  # alerts follow the fresh forecast
+
+    request_sweep(pool_id)
+    session.commit()
+    return count
 
 
 def request_refresh(session, pool_id: int, sku_ids) -> None:
-    """After this transaction commits, recompute these SKUs' forecasts (a job per pool)."""
-    ids = sorted({int(s) for s in sku_ids})
-    if ids:
+    """After this transaction commits, recompute these SKUs' forecasts (``sku_ids``: SKUs with
+    a large sale, see ``refresh_if_large``). One job per pool: it carries no SKU list but reads
+    the ledger for every large sale not yet in a forecast, so a request coalesced into a job
+    already waiting is not lost."""
+    if any(True for _ in sku_ids):
         db.after_commit(
-            lambda: jobs.enqueue(forecast_pool, pool_id, ids, job_id=f"forecast-{pool_id}-some")
+            lambda: jobs.enqueue(forecast_changed, pool_id, job_id=f"forecast-{pool_id}-some")
         )
+
+
+def refresh_if_large(session, sku_ids) -> None:
+    """The inbound path's hook: request a refresh for the SKUs among ``sku_ids`` whose sales
+    (recorded in this transaction or earlier today) are large changes."""
+    ids = {int(s) for s in sku_ids}
+    if not ids:
+        return
+    ids = sorted(ledger.related_skus(session, ids))  # a bundle's sale moved its components
+    pools = session.execute(select(Sku.pool_id, Sku.id).where(Sku.id.in_(ids))).all()
+    by_pool: dict[int, list[int]] = {}
+    for pool_id, sku_id in pools:
+        by_pool.setdefault(pool_id, []).append(sku_id)
+    for pool_id, skus in by_pool.items():
+        large = large_changes(session, pool_id, skus)
+        if large:
+            request_refresh(session, pool_id, large)
 
 
 def projection(forecast: Forecast, on_hand: float, days: int, today: dt.date | None = None):

@@ -18,7 +18,7 @@ How velocity is made (per SKU):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from statistics import NormalDist
 
 import numpy as np
@@ -31,6 +31,7 @@ WEEKDAY_PRIOR = 5.0  # units of "no pattern" each weekday's factor is shrunk wit
 TREND_DAMP = 0.5  # share of the fitted slope trusted for the days ahead
 SPIKE_CAP = 3.0  # days above this × the 90th percentile (at least 1 unit) are capped
 HORIZON_AHEAD = 7  # velocity = mean expected demand over the next week
+CHUNK_SKUS = 512  # SKUs computed together (fastest measured: 512–1,024)
 
 
 @dataclass
@@ -62,6 +63,21 @@ def demand(sales: np.ndarray, start: np.ndarray, first_weekday: int) -> Demand:
     weekday of day 0 (Monday = 0).
     """
     sales = np.asarray(sales, dtype=np.float64)
+    start = np.asarray(start)
+    if len(sales) <= CHUNK_SKUS:
+        return _demand(sales, start, first_weekday)
+    # Rows are independent: blocks of SKUs keep each step's temporaries in the CPU's cache
+    # (whole-pool temporaries of 100,000 × 91 days make every step a trip to memory).
+    parts = [
+        _demand(sales[i : i + CHUNK_SKUS], start[i : i + CHUNK_SKUS], first_weekday)
+        for i in range(0, len(sales), CHUNK_SKUS)
+    ]
+    return Demand(
+        **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Demand)}
+    )
+
+
+def _demand(sales: np.ndarray, start: np.ndarray, first_weekday: int) -> Demand:
     n_skus, n_days = sales.shape
     start = np.clip(np.asarray(start, dtype=np.int64), 0, n_days)
     days = np.arange(n_days)

@@ -15,18 +15,20 @@ Pool settings (``StockPool.settings``), with their defaults:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 
 from models import Forecast, Restock, Sku, StockPool, Supplier, utcnow
 from sync.forecast import model, series
+from sync.forecast.store import HORIZON_DAYS, rows_of, write
 
-HORIZON_DAYS = 365  # a stockout further away than this has no date
+__all__ = ["HORIZON_DAYS", "ForecastError", "compute", "refresh", "settings_of", "write"]
 CONFIRMATION_DAYS = 90  # orders this recent give the confirmation rates
 
 
@@ -83,8 +85,52 @@ def _lead_times(session, pool_id: int, cfg: Settings) -> dict[int, tuple[float, 
     return out
 
 
-def compute(session, pool_id: int, sku_ids=None, today: dt.date | None = None) -> list[dict]:
-    """The Forecast rows (as dicts) of the pool's SKUs, or of ``sku_ids`` among them."""
+@contextlib.contextmanager
+def _phase(timings: dict | None, name: str):
+    """Add the seconds the block takes to ``timings[name]`` (when the caller wants them)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
+def compute(
+    session, pool_id: int, sku_ids=None, today: dt.date | None = None, timings=None
+) -> list[dict]:
+    """The Forecast rows (as dicts) of the pool's SKUs, or of ``sku_ids`` among them.
+
+    ``timings`` (a dict) receives the seconds spent reading (``load``) and computing."""
+    with _phase(timings, "load"):
+        inputs = _read(session, pool_id, sku_ids, today)
+    if inputs is None:
+        return []
+    with _phase(timings, "compute"):
+        return _compute(pool_id, inputs)
+
+
+@dataclass
+class _Inputs:
+    """What a run reads: per-SKU arrays in id order, the sales matrix and the settings."""
+
+    cfg: Settings
+    today: dt.date
+    first: dt.date  # the window's first day (column 0 of ``sales``)
+    ids: np.ndarray
+    on_hand: np.ndarray
+    committed: np.ndarray
+    buffer: np.ndarray
+    price: np.ndarray  # NaN: no price
+    leads: np.ndarray  # (lead time, its spread) per SKU
+    created: np.ndarray  # day index the SKU appeared
+    sales: np.ndarray
+    rate: np.ndarray  # confirmation rate
+    on_order: np.ndarray
+
+
+def _read(session, pool_id, sku_ids, today) -> _Inputs | None:
+    """Everything the forecast of the pool needs from the database (None: no SKUs)."""
     pool = session.get(StockPool, pool_id)
     if pool is None:
         raise LookupError(f"no stock pool {pool_id}")
@@ -108,7 +154,7 @@ def compute(session, pool_id: int, sku_ids=None, today: dt.date | None = None) -
         query = query.where(Sku.id.in_([int(s) for s in sku_ids]))
     rows = session.execute(query).all()
     if not rows:
-        return []
+        return None
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     on_hand = np.array([r[1] for r in rows], dtype=np.float64)
     committed = np.array([r[2] for r in rows], dtype=np.float64)
@@ -120,14 +166,27 @@ def compute(session, pool_id: int, sku_ids=None, today: dt.date | None = None) -
     created = np.array([(r[6].date() - first).days for r in rows], dtype=np.int64)
 
     sales = series.daily_sales(session, pool_id, ids, first, cfg.window_days)
+    # A partial refresh (after a large sale) keeps the SKUs' confirmation rates from the last
+    # full run: 90 days of orders, pool-wide, are the nightly run's to read.
+    rate = _kept_rates(session, ids) if sku_ids is not None else None
+    if rate is None:
+        rate = _confirmation(session, pool_id, ids, today)
+    on_order = _on_order(session, ids)
+    return _Inputs(cfg, today, first, ids, on_hand, committed, buffer, price, leads, created,
+                   sales, rate, on_order)  # fmt: skip
+
+
+def _compute(pool_id, data: _Inputs) -> list[dict]:
+    cfg, today, first, ids, price, leads, rate = (
+        data.cfg, data.today, data.first, data.ids, data.price, data.leads, data.rate
+    )  # fmt: skip
+    sales, created, on_order = data.sales, data.created, data.on_order
     sold_any = sales != 0
     first_sale = np.where(sold_any.any(axis=1), sold_any.argmax(axis=1), cfg.window_days)
     start = np.clip(np.minimum(created, first_sale), 0, cfg.window_days)
     demand = model.demand(sales, start, first.weekday())
 
-    rate = _confirmation(session, pool_id, ids, today)
-    available = np.maximum(on_hand - buffer - rate * committed, 0.0)
-    on_order = _on_order(session, ids)
+    available = np.maximum(data.on_hand - data.buffer - rate * data.committed, 0.0)
     plan = model.plan(
         demand.velocity,
         demand.spread,
@@ -145,52 +204,8 @@ def compute(session, pool_id: int, sku_ids=None, today: dt.date | None = None) -
     value = units * np.where(np.isnan(price), stand_in, price)
     revenue = np.where(np.isnan(price), 0.0, units * np.nan_to_num(price))
     classes, rank = model.abc(value)
-    return _rows(pool_id, today, ids, demand, plan, rate, available, on_order, leads, cfg,
+    return rows_of(pool_id, today, ids, demand, plan, rate, available, on_order, leads, cfg,
                  classes, rank, revenue)  # fmt: skip
-
-
-def _rows(pool_id, today, ids, demand, plan, rate, available, on_order, leads, cfg, classes,
-          rank, revenue) -> list[dict]:  # fmt: skip
-    now = utcnow()
-    cover = plan.days_of_cover
-    out = []
-    for i, sku_id in enumerate(ids.tolist()):
-        days = cover[i]
-        dated = not math.isnan(days) and days <= HORIZON_DAYS
-        out.append(
-            {
-                "sku_id": sku_id,
-                "pool_id": pool_id,
-                "computed_at": now,
-                "velocity": round(float(demand.velocity[i]), 4),
-                "spread": round(float(demand.spread[i]), 4),
-                "days_of_cover": None if math.isnan(days) else round(float(days), 2),
-                "stockout_on": today + dt.timedelta(days=int(days)) if dated else None,
-                "lead_time_days": float(leads[i, 0]),
-                "safety_stock": int(plan.safety_stock[i]),
-                "reorder_point": int(plan.reorder_point[i]),
-                "order_quantity": int(plan.order_quantity[i]),
-                "abc": str(classes[i]),
-                "rank": int(rank[i]),
-                "revenue_minor": int(revenue[i]),
-                "units_30d": int(max(0.0, demand.units_30d[i])),
-                "confirmation_rate": round(float(rate[i]), 4),
-                "history_days": int(demand.history_days[i]),
-                "details": {
-                    "level": round(float(demand.level[i]), 4),
-                    "slope": round(float(demand.slope[i]), 5),
-                    "weekday": [round(float(f), 3) for f in demand.weekday[i]],
-                    "new": bool(demand.new[i]),
-                    "available": float(available[i]),
-                    "on_order": int(on_order[i]),
-                    "lead_time_spread_days": float(leads[i, 1]),
-                    "service_level": cfg.service_level,
-                    "review_days": cfg.review_days,
-                    "history_until": (today - dt.timedelta(days=1)).isoformat(),
-                },
-            }
-        )
-    return out
 
 
 def _confirmation(session, pool_id, ids, today) -> np.ndarray:
@@ -216,6 +231,20 @@ def _confirmation(session, pool_id, ids, today) -> np.ndarray:
     return mixed
 
 
+def _kept_rates(session, ids) -> np.ndarray | None:
+    """The confirmation rates the SKUs' Forecast rows hold (None: some SKU has no row)."""
+    kept = dict(
+        session.execute(
+            select(Forecast.sku_id, Forecast.confirmation_rate).where(
+                Forecast.sku_id.in_(ids.tolist())
+            )
+        ).all()
+    )
+    if len(kept) < len(ids):
+        return None
+    return np.array([kept[i] for i in ids.tolist()], dtype=np.float64)
+
+
 def _on_order(session, ids) -> np.ndarray:
     """Units on open restocks per SKU."""
     query = select(Restock.sku_id, func.sum(Restock.quantity)).where(Restock.status == Restock.OPEN)
@@ -229,35 +258,23 @@ def _on_order(session, ids) -> np.ndarray:
     return out
 
 
-_COLUMNS = [c.name for c in Forecast.__table__.columns]
-
-
-def write(session, pool_id: int, rows: list[dict], sku_ids=None) -> None:
-    """Replace the pool's rows (or those of ``sku_ids``) with ``rows``."""
-    gone = delete(Forecast).where(Forecast.pool_id == pool_id)
-    if sku_ids is not None:
-        gone = gone.where(Forecast.sku_id.in_([int(s) for s in sku_ids]))
-    session.execute(gone)
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql" and len(rows) > 200:
-        raw = session.connection().connection.driver_connection
-        sql = f"COPY forecast ({', '.join(_COLUMNS)}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row([json.dumps(row[c]) if c == "details" else row[c] for c in _COLUMNS])
-        return
-    session.execute(insert(Forecast), rows)
-
-
-def refresh(session, pool_id: int, sku_ids=None, today: dt.date | None = None) -> int:
+def refresh(session, pool_id: int, sku_ids=None, today: dt.date | None = None, timings=None) -> int:
     """Recompute and replace the forecast of the pool (or of ``sku_ids``); the caller commits.
 
     A partial refresh keeps each SKU's ABC class, rank and revenue from the last full run
-    (they rank the SKU against the whole pool); the nightly run recomputes everything.
+    (they rank the SKU against the whole pool), and its confirmation rate (a pool-wide
+    reading of 90 days of orders); the nightly run recomputes everything.
+    ``timings`` (a dict) receives the seconds of each phase: load, compute, write.
     """
-    session.scalar(select(StockPool.id).where(StockPool.id == pool_id).with_for_update())
-    rows = compute(session, pool_id, sku_ids, today)
+    with _phase(timings, "load"):
+        session.scalar(select(StockPool.id).where(StockPool.id == pool_id).with_for_update())
+    rows = compute(session, pool_id, sku_ids, today, timings)
+    with _phase(timings, "write"):
+        _replace(session, pool_id, rows, sku_ids)
+    return len(rows)
+
+
+def _replace(session, pool_id, rows, sku_ids) -> None:
     if sku_ids is not None and rows:
         kept = {
             sku: (abc, rank, revenue)
@@ -271,4 +288,3 @@ def refresh(session, pool_id: int, sku_ids=None, today: dt.date | None = None) -
             if row["sku_id"] in kept:
                 row["abc"], row["rank"], row["revenue_minor"] = kept[row["sku_id"]]
     write(session, pool_id, rows, sku_ids)
-    return len(rows)

@@ -34,6 +34,7 @@ IGNORES_BODY = {
     "admin_ads.delete_link",
     "admin_ads.judge_action",
     "admin_storefront.cancel_restock",
+    "admin_alerts.send_test",  # sends to the channels saved in the settings
     "storefront.unsubscribe",  # the token in the address is all it needs
     "storefront.notify_preflight",
 }

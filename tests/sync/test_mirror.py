@@ -159,3 +159,24 @@ def test_a_bundle_sale_lowers_its_components_everywhere(stores):
     stores.converge({"PACK-2M": 2, "TEE-M": 5})
     [moved] = [m for m in stores.movements(Movement.BUNDLE)]
     assert moved.on_hand_delta == -4 and "PACK-2M" in moved.note
+
+
+def test_an_order_arriving_after_its_change_was_folded_is_not_counted_twice(stores):
+    """The order's webhook is held back (a lagging queue, a retry hours later): the settle folds
+    the level change as an adjustment; when the order arrives, its sale is recorded and the
+    fold's share is taken back — the truth moves by the order's units once."""
+    stores.shopify.drop_webhooks("orders/create", 1)
+    stores.shopify.place_order(
+        SHOP, [{"variant_id": stores.shopify_variants["TEE-M"]["id"], "quantity": 2}]
+    )
+    stores.converge({"TEE-M": 8, "TEE-L": 5, "MUG": 3})  # folded from inventory_levels/update
+    [fold] = stores.movements(Movement.ADJUSTMENT)
+    assert fold.on_hand_delta == -2 and stores.movements(Movement.SALE) == []
+
+    [late] = [e for e in stores.shopify.webhook_log if e.topic == "orders/create" and e.dropped]
+    stores.shopify.deliver_webhook(SHOP, "orders/create", late.payload, event_id=late.event_id)
+    stores.idle()
+    stores.converge({"TEE-M": 8, "TEE-L": 5, "MUG": 3})
+    [sale] = stores.movements(Movement.SALE)
+    adjustments = sorted(m.on_hand_delta for m in stores.movements(Movement.ADJUSTMENT))
+    assert sale.on_hand_delta == -2 and adjustments == [-2, 2]

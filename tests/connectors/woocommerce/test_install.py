@@ -232,5 +232,30 @@ def test_tampered_launch_link_is_refused(live_app, woo_sandbox):
     client = live_app.test_client()
     final = woo_sandbox.approve(_start(client, woo_sandbox.base_url).headers["Location"])
     launch = client.get(path_of(final)).headers["Location"]
-    assert client.get(launch[:-3] + "xyz").status_code == 401
-    assert client.get("/admin/woocommerce").status_code == 401
+    tampered = client.get(launch[:-3] + "xyz")
+    assert tampered.status_code == 403 and "not valid" in tampered.get_data(as_text=True)
+    assert client.get("/admin/woocommerce").status_code == 401  # no link: open it from the store
+    assert client.get(launch).status_code == 200
+
+
+def test_expired_launch_link_asks_to_open_the_app_again(live_app, woo_sandbox, monkeypatch):
+    """Past its 10 minutes a genuine link is refused with 401 (open it again), not 403."""
+    import itsdangerous.timed
+
+    client = live_app.test_client()
+    final = woo_sandbox.approve(_start(client, woo_sandbox.base_url).headers["Location"])
+    client.get(path_of(final))
+    from sqlalchemy import select
+
+    from connectors.woocommerce.auth import launch_link
+    from extensions import db
+    from models import Installation
+
+    with live_app.test_request_context():
+        inst = db.session.scalars(select(Installation)).one()
+        real = itsdangerous.timed.time.time
+        monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() - 601)
+        old = launch_link(inst.id)
+        monkeypatch.undo()
+    answer = client.get(old[old.index("/admin/") :])
+    assert answer.status_code == 401 and "expired" in answer.get_data(as_text=True)

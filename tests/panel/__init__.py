@@ -1,0 +1,1 @@
+"""The admin panel shell and its views, in the browser."""
