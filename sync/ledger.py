@@ -59,15 +59,11 @@ def lock_skus(session: Session, sku_ids) -> dict[int, Sku]:
     # populate_existing: a SKU this session read before the lock (a listing's sku, a bundle's
     # component) must come back with the locked row's values, or ``on_hand +=`` would start
     # from what the session saw before another transaction committed.
-    # key_share (FOR NO KEY UPDATE on PostgreSQL): writers of the SKU's figures still exclude
-    # each other, but rows that only reference the SKU (a forecast, a movement: FOR KEY SHARE
-    # by their foreign key) are not held up — a nightly forecast writing its rows while orders
-    # lock SKUs deadlocked with them under plain FOR UPDATE (bench/load.py).
     rows = session.scalars(
         select(Sku)
         .where(Sku.id.in_(sorted(ids)))
         .order_by(Sku.id)
-        .with_for_update(key_share=True)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
     return {row.id: row for row in rows}
