@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 
@@ -340,7 +339,6 @@ def settle_listing(listing_id: int, waited: float = 0.0) -> int:
         .execution_options(populate_existing=True)
     )
     connector = registry.storefront(installation.platform)
-    read_at = utcnow()
     levels = connector.read_levels(installation, [listing_ref(listing)], location_of(installation))
     observed = levels.get(listing.id)
     if not _confirmed(listing, observed):
@@ -350,7 +348,7 @@ def settle_listing(listing_id: int, waited: float = 0.0) -> int:
         session.commit()
         schedule_settle(listing_id, again, waited)
         return 0
-    delta = fold(session, skus, installation, listing, observed, Movement.ADJUSTMENT, read_at)
+    delta = fold(session, skus, installation, listing, observed, Movement.ADJUSTMENT)
     session.commit()
     return delta
 
@@ -386,22 +384,9 @@ def _confirmed(listing: Listing, observed: int | None) -> bool:
     return False
 
 
-def fold(
-    session,
-    skus,
-    installation,
-    listing: Listing,
-    observed: int | None,
-    kind: str,
-    read_at: dt.datetime | None = None,
-) -> int:
-    """Take the channel's level as a change made there; the delta recorded (0 for none).
-
-    ``read_at``: when the read that saw ``observed`` was sent. The fold is remembered as seen
-    then, not when it is recorded: an order placed while the read was answered (or while the
-    fold waited) is not in the level, and must not take the fold's share back (sync/folds.py).
-    """
-    listing.last_observed_at = read_at or utcnow()
+def fold(session, skus, installation, listing: Listing, observed: int | None, kind: str) -> int:
+    """Take the channel's level as a change made there; the delta recorded (0 for none)."""
+    listing.last_observed_at = utcnow()
     if observed is None:
         return 0
     expected = listing.channel_quantity

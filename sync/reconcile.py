@@ -145,15 +145,12 @@ def _repair(session, connector, installation, first_seen: dict, location) -> lis
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
-    read_at = utcnow()
     levels = connector.read_levels(installation, [mirror.listing_ref(r) for r in rows], location)
     units = []
     for row in rows:
         now = levels.get(row.id)
         if (now, row.channel_quantity) != first_seen[row.id]:
             continue  # explained meanwhile (a late order) or changed again: settles handle it
-        units.append(
-            mirror.fold(session, skus, installation, row, now, Movement.RECONCILE, read_at)
-        )
+        units.append(mirror.fold(session, skus, installation, row, now, Movement.RECONCILE))
     session.commit()
     return units
