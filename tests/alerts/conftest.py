@@ -11,48 +11,17 @@ import logging
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from email.policy import default as default_policy
 
 import pytest
 
-from models import Forecast, Installation, Movement, Restock, Sku, StockPool, utcnow
+from models import Forecast, Movement, Restock, Sku, utcnow
 from sandbox.common import ServerThread
 from sync import ledger
+from tests.reports.conftest import Store, make_store  # noqa: F401 (used by the alert tests)
 
 _refs = itertools.count(1)
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line-by-line log
-
-
-@dataclass
-class Store:
-    installation_id: int
-    pool_id: int
-    token: str
-    skus: dict = field(default_factory=dict)  # code -> sku id
-
-    @property
-    def auth(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def make_store(session, domain: str) -> Store:
-    from views.admin_api import panel_token
-
-    pool = StockPool(name=domain, settings={"currency": "EUR"})
-    session.add(pool)
-    session.flush()
-    inst = Installation(
-        platform="shopify",
-        shop_domain=domain,
-        status="active",
-        pool_id=pool.id,
-        settings={"location_ref": "gid://shopify/Location/1"},
-    )
-    inst.credentials = {"access_token": "shpat_" + "s" * 32}
-    session.add(inst)
-    session.flush()
-    return Store(inst.id, pool.id, panel_token(inst.id))
 
 
 def add_sku(session, store: Store, code: str, on_hand: int, name: str | None = None) -> int:
