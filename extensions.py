@@ -23,6 +23,10 @@ class Database:
 
     def init_app(self, app) -> None:
         url = app.config["DATABASE_URL"]
+        # One Database per process: a second app (tests build one per test) takes over the
+        # session factory, so the previous engines' pooled connections are closed now rather
+        # than whenever the garbage collector gets to them (PostgreSQL's max_connections).
+        self.dispose()
         self.engine = make_engine(url)
         # No pre-ping here (a round trip per checkout on the hot path): a connection the server
         # dropped fails one request (the platform retries) and the pool is refreshed.
@@ -46,6 +50,12 @@ class Database:
         @app.teardown_appcontext
         def _remove_session(exc):  # noqa: ARG001 - Flask passes the exception
             self.session.remove()
+
+    def dispose(self) -> None:
+        """Close every pooled connection (checked-out ones close when they are returned)."""
+        for engine in (self.engine, self.autocommit):
+            if engine is not None:
+                engine.dispose()
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once the current transaction commits (dropped if it rolls back).

@@ -12,6 +12,7 @@ import time
 
 from sqlalchemy import or_, select
 
+from connectors import registry
 from connectors.base import (
     LevelObserved,
     OrderRestocked,
@@ -23,7 +24,7 @@ from connectors.base import (
 )
 from extensions import db
 from models import ChannelOrderLine, Installation, Listing, Movement
-from sync import folds, forecast, ledger, mirror
+from sync import folds, forecast, ledger, mirror, unseen
 from sync.dispatch import handle
 from sync.queue import jobs
 from sync.worker import job
@@ -73,6 +74,7 @@ def _move_lines(
     session, installation, pairs, skus, kind, sign, ref_of, order_ref, happened_at=None
 ) -> set[int]:
     moved = set()
+    cas = registry.storefront(installation.platform).compare_and_set
     for line, listing in pairs:
         sku = skus[listing.sku_id]
         units = sign * line.quantity
@@ -89,7 +91,7 @@ def _move_lines(
             order_ref=order_ref,
         ):
             # The channel moved its own level by the same units when it took the order.
-            counted = mirror.channel_moved(listing, units, happened_at)
+            counted = mirror.channel_moved(listing, units, happened_at, cas)
             _take_back(session, skus, sku, installation, listing, counted, ref, order_ref)
             moved.add(sku.id)
     return moved
@@ -229,7 +231,12 @@ def apply_snapshot(session, installation, event: OrderStockSnapshot) -> bool:
             order_ref=event.order_ref,
             note=f"order {event.order_ref} {event.status or ''}".strip(),
         ):
-            counted = mirror.channel_moved(listing, -change, folds.when(event.version))
+            counted = mirror.channel_moved(
+                listing,
+                -change,
+                folds.when(event.version),
+                registry.storefront(installation.platform).compare_and_set,
+            )
             _take_back(session, skus, sku, installation, listing, counted, ref, event.order_ref)
             moved.add(sku.id)
     mirror.request_push(session, moved)
@@ -240,8 +247,6 @@ def apply_snapshot(session, installation, event: OrderStockSnapshot) -> bool:
 @job
 def reread_order(installation_id: int, order_ref: str) -> None:
     """Read an order's current stock state from the channel and apply it as the newest."""
-    from connectors import registry
-
     session = db.session
     installation = session.get(Installation, installation_id)
     if installation is None or not installation.is_active:
@@ -274,7 +279,10 @@ def _level_observed(event: LevelObserved, session, installation, delivery):
         _refresh_later(installation.id, listing.product_ref)
     if listing.status != Listing.LINKED:
         return
-    if event.quantity is not None and event.quantity == listing.channel_quantity:
+    if event.quantity is not None and event.quantity in (
+        listing.channel_quantity,
+        unseen.expected_level(listing),
+    ):
         return  # our own write coming back, or an order we already applied
     settle_in = mirror.settle_seconds(installation)
     db.after_commit(lambda: mirror.schedule_settle(listing.id, settle_in))

@@ -24,7 +24,7 @@ from connectors import registry
 from connectors.base import LevelWrite, ListingRef
 from extensions import db
 from models import Installation, Listing, Movement, Sku, StockPool, record_activity, utcnow
-from sync import folds, ledger
+from sync import folds, ledger, unseen
 from sync.queue import jobs
 from sync.worker import job
 
@@ -112,10 +112,15 @@ def allocation(session, sku: Sku, total: int) -> dict[int, int] | None:
     return {listing_id: base + (1 if i < extra else 0) for i, listing_id in enumerate(ids)}
 
 
-def channel_moved(listing: Listing, units: int, happened_at=None) -> int:
+def channel_moved(
+    listing: Listing, units: int, happened_at=None, compare_and_set: bool = True
+) -> int:
     """The channel moved its own level by ``units`` for an order; part may already be known:
     seen as unexplained (held back), or already folded into the ledger. Returns the units a
-    fold counted already (the caller takes them back from the ledger)."""
+    fold counted already (the caller takes them back from the ledger).
+
+    Without compare-and-set our last write may have overwritten the move: it is kept as unseen
+    until the next read of the level says (sync/unseen.py)."""
     pending = listing.unexplained or 0
     if units < 0 and pending < 0:
         absorbed = max(pending, units)
@@ -126,7 +131,10 @@ def channel_moved(listing: Listing, units: int, happened_at=None) -> int:
     listing.unexplained = pending - absorbed
     counted = folds.explained(listing, units - absorbed, happened_at)
     if listing.channel_quantity is not None:
-        listing.channel_quantity += units - absorbed - counted
+        if compare_and_set:
+            listing.channel_quantity += units - absorbed - counted
+        else:
+            unseen.expect(listing, units - absorbed - counted)
     return counted
 
 
@@ -248,7 +256,7 @@ def push_installation(installation_id: int) -> int:
         held = in_flight(session, {row.sku_id for row in rows})
         for row in rows:
             desired = desired_quantity(session, row, installation, held)
-            if row.channel_quantity == desired:
+            if row.channel_quantity == desired and not unseen.pending(row):
                 row.push_pending = False
                 continue
             writes.append(LevelWrite(listing_ref(row), desired, row.channel_quantity))
@@ -259,10 +267,13 @@ def push_installation(installation_id: int) -> int:
         for result in results:
             row, desired = by_id[result.listing_id]
             if result.written:
+                unseen.forget(row)  # the write's read resolved them (its level was expected)
                 row.channel_quantity = desired
                 row.push_pending = False
                 row.last_pushed_at = utcnow()
                 written += 1
+            elif result.actual is not None and _moved_as_recorded(row, result.actual):
+                continue  # still marked: the next round writes from the level now known
             elif result.actual is not None:
                 # The channel moved since we last knew (a sale whose webhook is on its way, or a
                 # hand edit). Hold those units back everywhere now and write again at once;
@@ -287,6 +298,13 @@ def push_installation(installation_id: int) -> int:
     # Still marked after many rounds (a very busy store): the next job carries on.
     enqueue_push(installation_id)
     return written
+
+
+def _moved_as_recorded(row: Listing, actual: int) -> bool:
+    """The push's read found the level moved: True when orders already recorded (kept unseen)
+    account for all of it."""
+    unseen.resolve(row, actual)
+    return actual == row.channel_quantity
 
 
 def _hold_back(session, sku_ids: set[int], attempts: int = 5) -> None:
@@ -341,6 +359,7 @@ def settle_listing(listing_id: int, waited: float = 0.0) -> int:
     connector = registry.storefront(installation.platform)
     levels = connector.read_levels(installation, [listing_ref(listing)], location_of(installation))
     observed = levels.get(listing.id)
+    unseen.resolve(listing, observed)
     if not _confirmed(listing, observed):
         # First sighting of a difference: look again in a moment. An order whose webhook is
         # still on its way would explain it by then (and must not be counted twice).
@@ -389,6 +408,7 @@ def fold(session, skus, installation, listing: Listing, observed: int | None, ki
     listing.last_observed_at = utcnow()
     if observed is None:
         return 0
+    unseen.resolve(listing, observed)
     expected = listing.channel_quantity
     pending = listing.unexplained or 0
     listing.channel_quantity = observed

@@ -17,7 +17,7 @@ from connectors import registry
 from connectors.errors import ConnectorError
 from extensions import db
 from models import Installation, JobRun, Listing, Movement, record_activity, utcnow
-from sync import ledger, mirror
+from sync import ledger, mirror, unseen
 from sync.queue import jobs
 from sync.worker import job
 
@@ -149,7 +149,9 @@ def _repair(session, connector, installation, first_seen: dict, location) -> lis
     units = []
     for row in rows:
         now = levels.get(row.id)
-        if (now, row.channel_quantity) != first_seen[row.id]:
+        before = row.channel_quantity
+        unseen.resolve(row, now)
+        if now == row.channel_quantity or (now, before) != first_seen[row.id]:
             continue  # explained meanwhile (a late order) or changed again: settles handle it
         units.append(mirror.fold(session, skus, installation, row, now, Movement.RECONCILE))
     session.commit()

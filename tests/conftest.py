@@ -173,6 +173,7 @@ def make_app(database_url):
         with built[0].app_context():
             db.session.remove()
             _wipe(db.engine)
+        db.dispose()  # no pooled connection outlives its test
 
 
 @pytest.fixture

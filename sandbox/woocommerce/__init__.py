@@ -16,6 +16,7 @@ import html
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
@@ -78,6 +79,7 @@ class WooSandbox:
         self.fault_retry_after = 1
         self.release = threading.Event()
         self._faults: list[_Fault] = []
+        self._before: list[tuple[str, Callable[[], object]]] = []
         self._seen_host = "http://127.0.0.1"
         self.last_auth_error: str | None = None
         self.wsgi_app = create_app(self)
@@ -133,6 +135,21 @@ class WooSandbox:
     def fail_next(self, n: int, status: int | str = 500, path_prefix: str = "/wp-json") -> None:
         """Answer the next ``n`` requests under ``path_prefix`` with 500, 429 or a hang."""
         self._faults.append(_Fault(n, status, path_prefix))
+
+    def before_next(self, path_suffix: str, action: Callable[[], object]) -> None:
+        """Run ``action`` once, just before the next write (POST/PUT) to a path ending with
+        ``path_suffix`` is handled: a shopper's order landing between a client's read and its
+        write, as it can on a real store."""
+        with self.store.lock:
+            self._before.append((path_suffix, action))
+
+    def take_before(self, method: str, path: str) -> list[Callable[[], object]]:
+        if method not in ("POST", "PUT"):
+            return []
+        with self.store.lock:
+            due = [a for suffix, a in self._before if path.endswith(suffix)]
+            self._before = [(s, a) for s, a in self._before if not path.endswith(s)]
+        return due
 
     def take_fault(self, path: str) -> _Fault | None:
         with self.store.lock:

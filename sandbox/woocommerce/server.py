@@ -93,6 +93,8 @@ def create_app(sb) -> Flask:
         fault = sb.take_fault(request.path)
         if fault is not None:
             return _fault_response(sb, fault, request.headers.get("Host", ""))
+        for action in sb.take_before(request.method, request.path):
+            action()
         return None
 
     @app.after_request

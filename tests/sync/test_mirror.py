@@ -180,3 +180,54 @@ def test_an_order_arriving_after_its_change_was_folded_is_not_counted_twice(stor
     [sale] = stores.movements(Movement.SALE)
     adjustments = sorted(m.on_hand_delta for m in stores.movements(Movement.ADJUSTMENT))
     assert sale.on_hand_delta == -2 and adjustments == [-2, 2]
+
+
+WOO_BATCH = "/products/batch"
+
+
+def test_a_woocommerce_restock_our_write_overwrote_is_written_back(stores):
+    """WooCommerce has no compare-and-set: a cancellation landing between our read of the level
+    and our write is overwritten by the write. Its webhook's restock must not then be taken for
+    a change the channel made (the next read shows the level without it): the ledger keeps it,
+    and the channel is written the ledger's figure."""
+    order = stores.shopify.place_order(
+        SHOP, [{"variant_id": stores.shopify_variants["TEE-L"]["id"], "quantity": 3}]
+    )
+    woo_order = stores.woo.place_order(
+        line_items=[{"product_id": stores.woo_products["TEE-L"]["id"], "quantity": 1}]
+    )
+    stores.converge({"TEE-L": 1, "TEE-M": 10, "MUG": 3})
+    # The Shopify restock is pushed to WooCommerce (read 1, write 4); the WooCommerce order is
+    # cancelled in between (1 → 2 on the store), and the write makes it 4.
+    stores.woo.before_next(
+        WOO_BATCH, lambda: stores.woo.set_order_status(woo_order["id"], "cancelled")
+    )
+    stores.shopify.cancel_order(SHOP, order["id"], restock=True)
+    stores.converge({"TEE-L": 5, "TEE-M": 10, "MUG": 3})
+    stores.idle()
+    stores.converge({"TEE-L": 5, "TEE-M": 10, "MUG": 3})
+    assert sorted(m.on_hand_delta for m in stores.movements(Movement.RESTOCK)) == [1, 3]
+    assert stores.movements(Movement.ADJUSTMENT) == []
+
+
+def test_a_woocommerce_sale_our_write_overwrote_counts_once(stores):
+    """A shopper buys on WooCommerce between our read and our write: the write puts the unit
+    back on the store, the order's webhook records the sale, and the next push writes the level
+    with the sale in it. Nothing is counted twice, nothing invented."""
+    stores.woo.before_next(
+        WOO_BATCH,
+        lambda: stores.woo.place_order(
+            line_items=[{"product_id": stores.woo_products["MUG"]["id"], "quantity": 1}]
+        ),
+    )
+    stores.shopify.place_order(
+        SHOP, [{"variant_id": stores.shopify_variants["MUG"]["id"], "quantity": 1}]
+    )
+    stores.converge({"TEE-M": 10, "TEE-L": 5, "MUG": 1})
+    stores.idle()
+    stores.converge({"TEE-M": 10, "TEE-L": 5, "MUG": 1})
+    assert sorted(m.on_hand_delta for m in stores.movements(Movement.SALE)) == [-1, -1]
+    assert [m.kind for m in stores.movements() if m.kind != Movement.INITIAL] == [
+        Movement.SALE,
+        Movement.SALE,
+    ]
