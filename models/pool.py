@@ -11,6 +11,10 @@ from models.base import Base, UTCDateTime, utcnow
 
 
 class StockPool(Base):
+    # Locking the row (a forecast refresh, an ads evaluation, alert mode, a settings write) is
+    # always FOR NO KEY UPDATE (``with_for_update(key_share=True)``): every movement and
+    # forecast row references the pool, so their inserts take FOR KEY SHARE on it, and a FOR
+    # UPDATE held while waiting for an order's SKU locks deadlocks with that order.
     __tablename__ = "stock_pool"
     __table_args__ = ({"sqlite_autoincrement": True},)
 

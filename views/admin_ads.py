@@ -280,7 +280,9 @@ def delete_link(link_id: int):
 @admin_required
 def put_policy():
     body = _json_body()
-    pool = db.session.scalar(select(StockPool).where(StockPool.id == _pool_id()).with_for_update())
+    pool = db.session.scalar(
+        select(StockPool).where(StockPool.id == _pool_id()).with_for_update(key_share=True)
+    )
     values = rules.validated(body, partial=False)
     settings = dict(pool.settings or {})
     settings["ads"] = {**(settings.get("ads") or {}), **values}

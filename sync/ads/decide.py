@@ -133,7 +133,7 @@ def evaluate_pool(pool_id: int, now: str | None = None) -> dict:
     pool = session.scalar(
         select(StockPool)
         .where(StockPool.id == pool_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if pool is None:

@@ -68,7 +68,7 @@ def _locked(session, pool: StockPool) -> StockPool:
     return session.scalar(
         select(StockPool)
         .where(StockPool.id == pool.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 

@@ -267,7 +267,9 @@ def refresh(session, pool_id: int, sku_ids=None, today: dt.date | None = None, t
     ``timings`` (a dict) receives the seconds of each phase: load, compute, write.
     """
     with _phase(timings, "load"):
-        session.scalar(select(StockPool.id).where(StockPool.id == pool_id).with_for_update())
+        session.scalar(
+            select(StockPool.id).where(StockPool.id == pool_id).with_for_update(key_share=True)
+        )
     rows = compute(session, pool_id, sku_ids, today, timings)
     with _phase(timings, "write"):
         _replace(session, pool_id, rows, sku_ids)
