@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -19,6 +20,16 @@ NAMING = {
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def fitted_key(key: str, length: int = 255) -> str:
+    """A unique key as stored in a ``String(length)`` column. A longer key keeps its start and
+    ends with the digest of the whole: cutting it would make two keys that share their first
+    ``length`` characters one, and the second would be taken for a duplicate."""
+    if len(key) <= length:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[: length - len(digest) - 8]}:sha256:{digest}"
 
 
 class UTCDateTime(TypeDecorator):

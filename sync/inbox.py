@@ -12,7 +12,9 @@ from connectors import registry
 from connectors.base import VerifiedWebhook
 from extensions import db
 from models import Installation, WebhookDelivery, utcnow
+from models.base import fitted_key
 from sync import dispatch, inbound, lifecycle  # noqa: F401 - handlers register on import
+from sync.queue import RETRY_INTERVALS
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def record(webhook: VerifiedWebhook) -> int | None:
         "platform": webhook.platform,
         "installation_id": webhook.installation_id,
         "topic": webhook.topic,
-        "dedupe_key": webhook.dedupe_key[:255],
+        "dedupe_key": fitted_key(webhook.dedupe_key),
         "body": webhook.body,
         "headers": webhook.headers,
         "status": WebhookDelivery.PENDING,
@@ -129,7 +131,16 @@ def _apply(session, delivery: WebhookDelivery, installation: Installation | None
     return outcome
 
 
+def _attempts_per_job() -> int:
+    from flask import current_app
+
+    return 1 + len(current_app.config.get("JOB_RETRY_INTERVALS", RETRY_INTERVALS))
+
+
 def _record_failure(delivery_id: int, error: Exception, status: str | None = None) -> None:
+    """Count the failed attempt and keep its error. Once a whole job's attempts have failed
+    (its retries spent), the delivery shows as FAILED on the merchant's status page; the
+    sweeper still takes it up again, after the pending ones."""
     session = db.session
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is not None:
@@ -137,22 +148,29 @@ def _record_failure(delivery_id: int, error: Exception, status: str | None = Non
         delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
         if status is not None:
             delivery.status, delivery.processed_at = status, utcnow()
+        elif delivery.attempts >= _attempts_per_job():
+            delivery.status = WebhookDelivery.FAILED
         session.commit()
 
 
 def pending_older_than(seconds: float, limit: int = 1000) -> list[int]:
-    """Deliveries recorded but not processed after ``seconds`` (Redis lost, worker killed)."""
+    """Deliveries recorded but not processed after ``seconds`` (Redis lost, worker killed):
+    the pending ones first, oldest first, then those that FAILED, fewest attempts first, so
+    deliveries that keep failing never crowd out those not yet tried."""
     import datetime as dt
 
     oldest = utcnow() - dt.timedelta(seconds=seconds)
-    return list(
-        db.session.scalars(
+    ids: list[int] = []
+    for status, order in (
+        (WebhookDelivery.PENDING, (WebhookDelivery.id,)),
+        (WebhookDelivery.FAILED, (WebhookDelivery.attempts, WebhookDelivery.id)),
+    ):
+        if len(ids) >= limit:
+            break
+        ids += db.session.scalars(
             select(WebhookDelivery.id)
-            .where(
-                WebhookDelivery.status.in_([WebhookDelivery.PENDING, WebhookDelivery.FAILED]),
-                WebhookDelivery.received_at <= oldest,
-            )
-            .order_by(WebhookDelivery.id)
-            .limit(limit)
+            .where(WebhookDelivery.status == status, WebhookDelivery.received_at <= oldest)
+            .order_by(*order)
+            .limit(limit - len(ids))
         )
-    )
+    return ids

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 from models import BundleComponent, Movement, Sku, utcnow
+from models.base import fitted_key
 
 _COLUMNS = (
     "pool_id",
@@ -91,7 +92,7 @@ def record(
         "on_hand_delta": on_hand_delta,
         "committed_delta": committed_delta,
         "on_hand_after": sku.on_hand + on_hand_delta,
-        "external_ref": ref[:255],
+        "external_ref": fitted_key(ref),
         "installation_id": installation_id,
         "listing_id": listing_id,
         "order_ref": order_ref,

@@ -13,6 +13,7 @@ from sync import inbox
 from sync.jobs import sweep_inbox
 from tests.conftest import wait_for
 from tests.connectors.shopify.helpers import post_webhook
+from tests.panel.harness import shopify_launch
 
 SHOP = "jobs.myshopify.com"
 
@@ -150,13 +151,16 @@ def test_in_process_runner_retries_a_failing_job_then_succeeds(app, db_session):
         assert app.extensions["jobs"].wait_idle(5)
         db_session.expire_all()
         row = db_session.get(WebhookDelivery, delivery_id)
-        # The first run and the two retries of JOB_RETRY_INTERVALS, each failure recorded.
-        assert row.status == "pending" and row.attempts == 3
+        # The first run and the two retries of JOB_RETRY_INTERVALS, each failure recorded;
+        # the job's attempts spent, the merchant's status page counts it as failed.
+        assert row.status == "failed" and row.attempts == 3
         assert "activity_entry" in row.last_error
     finally:
         db_session.rollback()
         db_session.execute(text("ALTER TABLE activity_entry_away RENAME TO activity_entry"))
         db_session.commit()
+    page = app.test_client().get("/admin/shopify?" + shopify_launch(SHOP))
+    assert "1 failed" in page.get_data(as_text=True)
     with app.app_context():
         assert sweep_inbox(0) == 1
     assert app.extensions["jobs"].wait_idle(5)
@@ -181,3 +185,38 @@ def test_processing_twice_changes_nothing(app, db_session):
         assert inbox.process(delivery_id) == "processed"
     entries = db_session.scalars(select(ActivityEntry)).all()
     assert len(entries) == 1
+
+
+def _record(inst_id, key, body=b'{"customer":{"id":1}}'):
+    return inbox.record(
+        VerifiedWebhook("shopify", inst_id, "customers/data_request", key, body, {})
+    )
+
+
+def test_long_dedupe_keys_sharing_their_start_stay_apart(app, db_session):
+    """The key column holds 255 characters: two longer keys with the same first 255 are two
+    deliveries, and each one again is still a duplicate."""
+    inst_id = _installation(app)
+    first, second = "e" * 300 + ":1", "e" * 300 + ":2"
+    with app.app_context():
+        a, b = _record(inst_id, first), _record(inst_id, second)
+        assert a is not None and b is not None and a != b
+        assert _record(inst_id, first) is None and _record(inst_id, second) is None
+    keys = db_session.scalars(select(WebhookDelivery.dedupe_key)).all()
+    assert len(keys) == 2 and all(len(k) <= 255 and k.startswith("e" * 100) for k in keys)
+
+
+def test_sweeper_takes_pending_deliveries_before_failed_ones(app, db_session):
+    """Deliveries that keep failing go after those never tried, so they can't crowd them out
+    of a sweep's batch."""
+    inst_id = _installation(app)
+    with app.app_context():
+        failing = [_record(inst_id, f"failing:{i}") for i in range(3)]
+        waiting = [_record(inst_id, f"waiting:{i}") for i in range(2)]
+    for delivery_id, attempts in zip(failing, (9, 3, 6), strict=True):
+        row = db_session.get(WebhookDelivery, delivery_id)
+        row.status, row.attempts = WebhookDelivery.FAILED, attempts
+    db_session.commit()
+    with app.app_context():
+        assert inbox.pending_older_than(-60, limit=2) == waiting
+        assert inbox.pending_older_than(-60, limit=4) == [*waiting, failing[1], failing[2]]
