@@ -7,6 +7,7 @@ engine in ``sync/`` sees only these types; no ``if platform == ...`` outside ``c
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
@@ -155,6 +156,7 @@ class OrderStockSnapshot:
     lines: tuple[StockLine, ...]
     status: str | None = None
     gateway: str | None = None
+    created_at: str | None = None  # when the order was placed (ISO 8601; None: not told)
 
     def __post_init__(self):
         check_ref("order id", self.order_ref)
@@ -333,6 +335,13 @@ class StorefrontConnector(Protocol):
     def read_order(self, installation: Installation, order_ref: str) -> OrderStockSnapshot | None:
         """The order's stock state now, for channels that report orders as snapshots."""
 
+    def orders_since(
+        self, installation: Installation, since: dt.datetime
+    ) -> Iterator[list[OrderStockSnapshot]]:
+        """Snapshots of every order modified after ``since``, for the reconcile to catch the
+        orders whose webhooks never came (channels that never retry a failed delivery); no
+        pages for channels that report orders as deltas and retry their deliveries."""
+
     # ----------------------------------------------------------------- storefront
 
     def storefront_origins(self, installation: Installation) -> list[str]:
@@ -402,6 +411,9 @@ class ModuleConnector:
 
     def read_order(self, installation, order_ref):
         return self.inventory.read_order(installation, order_ref)
+
+    def orders_since(self, installation, since):
+        return self.inventory.orders_since(installation, since)
 
     def storefront_origins(self, installation):
         return self.storefront.storefront_origins(installation)

@@ -245,6 +245,10 @@ def link(session, installation, pool, listing: Listing, item: CatalogItem) -> No
     listing.sku_id = sku.id
     listing.status = Listing.LINKED
     listing.channel_quantity = item.quantity
+    if "linked_at" not in (listing.details or {}):
+        # From here on the ledger follows this listing's orders: what orders placed before
+        # took off its stock is in the level just read (sync/inbound.py, apply_snapshot).
+        listing.details = {**(listing.details or {}), "linked_at": utcnow().isoformat()}
     if created:
         skus = ledger.lock_skus(session, [sku.id])
         ledger.record(

@@ -7,6 +7,7 @@ only apply when newer, and level reports are settled against what we believe the
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -30,6 +31,8 @@ from sync.queue import jobs
 from sync.worker import job
 
 log = logging.getLogger(__name__)
+
+LINK_MARGIN = dt.timedelta(minutes=1)
 
 
 def find_listing(session, installation: Installation, line) -> Listing | None:
@@ -184,7 +187,7 @@ def _order_line_state(session, installation_id, order_ref, line_ref) -> ChannelO
 
 @handle.register
 def _order_snapshot(event: OrderStockSnapshot, session, installation, delivery):
-    if apply_snapshot(session, installation, event):
+    if apply_snapshot(session, installation, event)[1]:
         # Two states of the order carry the same (one-second) modification time: ask the
         # channel which one is current rather than guess.
         db.after_commit(
@@ -197,16 +200,23 @@ def _order_snapshot(event: OrderStockSnapshot, session, installation, delivery):
         )
 
 
-def apply_snapshot(session, installation, event: OrderStockSnapshot) -> bool:
+def apply_snapshot(session, installation, event: OrderStockSnapshot) -> tuple[set[int], bool]:
     """Apply the difference between what each line holds reduced now and what we applied.
 
-    Returns True when a line's state is ambiguous (same version, different units).
+    Returns the SKUs it moved, and True when a line's state is ambiguous (same version,
+    different units).
     """
     pairs, skus = _linked(session, installation, event.lines)
     moved, ambiguous = set(), False
     base = f"{_prefix(installation)}:order:{event.order_ref}"
     for line, listing in pairs:
         state = _order_line_state(session, installation.id, event.order_ref, line.line_ref)
+        if not state.version and _placed_before_link(event, listing, installation):
+            # The level read when the listing was linked already shows what this line took
+            # off stock: start from what it holds now. (Completing last week's order must not
+            # sell it again; a change to it from here on moves the level, and is settled.)
+            state.version, state.reduced = event.version, line.quantity
+            continue
         if state.version and event.version <= state.version:
             # Older or same version: nothing new, unless the same second holds another state.
             ambiguous |= event.version == state.version and line.quantity != state.reduced
@@ -241,7 +251,16 @@ def apply_snapshot(session, installation, event: OrderStockSnapshot) -> bool:
             moved.add(sku.id)
     mirror.request_push(session, moved)
     forecast.refresh_if_large(session, moved)
-    return ambiguous
+    return moved, ambiguous
+
+
+def _placed_before_link(event: OrderStockSnapshot, listing: Listing, installation) -> bool:
+    """Clearly placed before the listing was linked. The store's clock stamps the order, to the
+    second: near the link it is taken as placed after (counting it twice hides a unit for a
+    while; not counting a sale our write may have overwritten would sell it twice)."""
+    placed = folds.when(event.created_at)
+    linked = folds.when((listing.details or {}).get("linked_at")) or installation.installed_at
+    return placed is not None and linked is not None and placed + LINK_MARGIN < linked
 
 
 @job
@@ -261,6 +280,7 @@ def reread_order(installation_id: int, order_ref: str) -> None:
         lines=snapshot.lines,
         status=snapshot.status,
         gateway=snapshot.gateway,
+        created_at=snapshot.created_at,
     )
     apply_snapshot(session, installation, stamped)
     session.commit()

@@ -32,9 +32,6 @@ log = logging.getLogger(__name__)
 
 PUSH_BATCH = 100
 MAX_PUSH_ROUNDS = 50
-# Seconds after our write during which a rise on a channel without compare-and-set is taken for
-# a sale our write overwrote, not for new stock.
-OVERWRITE_WINDOW = 10.0
 DEFAULT_SETTLE_SECONDS = 2.0
 LOCKED_RETRY_SECONDS = 0.5
 
@@ -418,25 +415,9 @@ def fold(session, skus, installation, listing: Listing, observed: int | None, ki
         if pending:
             request_push(session, [listing.sku_id])  # units held back are released
         return 0
-    connector = registry.storefront(installation.platform)
-    recent = (
-        listing.last_pushed_at
-        and (utcnow() - listing.last_pushed_at).total_seconds() < OVERWRITE_WINDOW
-    )
-    if delta > 0 and recent and not connector.compare_and_set:
-        # Without compare-and-set, a sale the channel made between our read and our write was
-        # overwritten by the write: the "extra" units are that sale's, already in the ledger.
-        # Put the ledger's figure back rather than invent stock.
-        listing.push_pending = True
-        db.after_commit(lambda: enqueue_push(installation.id))
-        record_activity(
-            session,
-            installation,
-            "overwrite",
-            f"{listing.title or listing.sku}: {observed} on the channel right after StockGuard "
-            f"wrote; the ledger's figure is written back",
-        )
-        return 0
+    # Even right after our write on a channel without compare-and-set, a rise is stock added
+    # there (a hand edit, a cancellation whose webhook never came): a sale our write
+    # overwrote is kept unseen until a read says (sync/unseen.py), never guessed from a rise.
     sku = skus.get(listing.sku_id) or session.get(Sku, listing.sku_id)
     if sku.is_bundle:
         # A bundle's level is computed from its components: put ours back.

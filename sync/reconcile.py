@@ -2,12 +2,16 @@
 
 A level that differs from what we believe the channel shows is a change we never heard of (a
 lost webhook, another app's write): it is recorded as a ``reconcile`` movement and the new truth
-is pushed everywhere. The reconcile also repairs the channel's webhooks (re-creates missing
-Shopify subscriptions, re-enables WooCommerce webhooks disabled after failures).
+is pushed everywhere. Before the levels, it reads the orders changed since its last scan on
+channels that never retry a failed delivery (WooCommerce), so a lost order's webhook is applied
+as the sale it was rather than folded as a change nobody explained. The reconcile also repairs
+the channel's webhooks (re-creates missing Shopify subscriptions, re-enables WooCommerce
+webhooks disabled after failures).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -17,13 +21,14 @@ from connectors import registry
 from connectors.errors import ConnectorError
 from extensions import db
 from models import Installation, JobRun, Listing, Movement, record_activity, utcnow
-from sync import ledger, mirror, unseen
+from sync import folds, inbound, ledger, mirror, unseen
 from sync.queue import jobs
 from sync.worker import job
 
 log = logging.getLogger(__name__)
 
 PAGE = 250
+ORDERS_OVERLAP = dt.timedelta(hours=1)
 
 
 @job
@@ -73,10 +78,12 @@ def reconcile_installation(installation_id: int, run_id: int | None = None) -> d
     run_id = run.id
     connector = registry.storefront(installation.platform)
     location = mirror.location_of(installation)
-    report = {"listings": 0, "drifted": 0, "units": 0, "webhooks": {}}
+    report = {"listings": 0, "drifted": 0, "units": 0, "webhooks": {}, "orders": 0}
     try:
         registration = connector.register_webhooks(installation)
         report["webhooks"] = {"created": registration.created, "updated": registration.updated}
+        # Orders first: what they moved is then known when the levels are compared.
+        report["orders"] = _catch_up_orders(session, connector, installation_id)
         # First pass: read every level. A difference may be an order whose webhook is still on
         # its way, so it is only repaired if it is still the same difference a moment later.
         candidates: dict[int, tuple[int, int | None]] = {}
@@ -126,11 +133,53 @@ def reconcile_installation(installation_id: int, run_id: int | None = None) -> d
     run.message = (
         f"{report['drifted']} listings drifted ({report['units']} units) and were repaired"
     )
-    if report["drifted"] or report["webhooks"].get("created") or report["webhooks"].get("updated"):
+    if report["orders"]:
+        run.message += f"; {report['orders']} orders no webhook had brought were applied"
+    if (
+        report["drifted"]
+        or report["orders"]
+        or report["webhooks"].get("created")
+        or report["webhooks"].get("updated")
+    ):
         record_activity(session, installation, "reconcile", run.message, **report)
     session.commit()
     mirror.enqueue_push(installation_id)
     return report
+
+
+def _catch_up_orders(session, connector, installation_id: int) -> int:
+    """Apply the orders changed since the last scan that no webhook brought (WooCommerce never
+    retries a failed delivery). Applying is idempotent: an order already recorded at that
+    version changes nothing. Returns how many orders moved stock."""
+    installation = session.get(Installation, installation_id)
+    since = (
+        folds.when((installation.settings or {}).get("orders_checked_until"))
+        or installation.installed_at
+    )
+    started, recovered = utcnow(), 0
+    for page in connector.orders_since(installation, since):
+        for snapshot in page:
+            moved, ambiguous = inbound.apply_snapshot(session, installation, snapshot)
+            if ambiguous:
+                ref = snapshot.order_ref
+                db.after_commit(
+                    lambda ref=ref: jobs.enqueue(
+                        inbound.reread_order,
+                        installation_id,
+                        ref,
+                        job_id=f"reread-{installation_id}-{ref}",
+                    )
+                )
+            session.commit()
+            recovered += bool(moved)
+            installation = session.get(Installation, installation_id)
+    installation.settings = {
+        **(installation.settings or {}),
+        # The store's clock, not ours, stamps its orders: the next scan overlaps this one.
+        "orders_checked_until": (started - ORDERS_OVERLAP).isoformat(),
+    }
+    session.commit()
+    return recovered
 
 
 def _repair(session, connector, installation, first_seen: dict, location) -> list[int]:

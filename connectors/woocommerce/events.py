@@ -43,6 +43,7 @@ def order_changed(payload: dict) -> list[Event]:
             lines=lines,
             status=payload.get("status"),
             gateway=payload.get("payment_method") or None,
+            created_at=payload.get("date_created_gmt") or None,
         )
     ]
 

@@ -10,6 +10,7 @@ or ``Vary: Origin`` for an anonymous GET.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable
@@ -139,6 +140,29 @@ def enum_arg(req: RestRequest, name: str, default: str | None, choices: list[str
         msg = f"{name} is not one of {_list_words(unique)}."
         raise invalid_param(name, msg, "rest_not_in_enum")
     return str(raw)
+
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", re.I
+)
+
+
+def date_arg(req: RestRequest, name: str) -> int | None:
+    """A ``date-time`` argument (``rest_parse_date``) as a Unix time; the site runs on UTC, so
+    a time without an offset is UTC whether or not ``dates_are_gmt`` is set."""
+    raw = req.get(name)
+    if raw in (None, ""):
+        return None
+    text = str(raw)
+    if not _RFC3339.match(text):
+        raise invalid_param(name, "Invalid date.", "rest_invalid_date")
+    try:
+        parsed = dt.datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_param(name, "Invalid date.", "rest_invalid_date") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp())
 
 
 def id_list(raw) -> list[int]:

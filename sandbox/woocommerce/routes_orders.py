@@ -14,6 +14,7 @@ from .rest import (
     ITEM_KINDS,
     RestRequest,
     RestResponse,
+    date_arg,
     enum_arg,
     id_list,
     int_arg,
@@ -71,8 +72,22 @@ def build(sb) -> list:
                 ORDER_STATUSES,
             )
         include = id_list(req.get("include"))
+        # WP date_query bounds are exclusive: "after" and "before" the created time,
+        # "modified_after" and "modified_before" the modified time.
+        bounds = [
+            (attr, date_arg(req, name), sign)
+            for name, attr, sign in (
+                ("after", "date_created", 1),
+                ("before", "date_created", -1),
+                ("modified_after", "date_modified", 1),
+                ("modified_before", "date_modified", -1),
+            )
+        ]
         with store.lock:
             items = list(store.orders.values())
+            for attr, bound, sign in bounds:
+                if bound is not None:
+                    items = [o for o in items if (getattr(o, attr) - bound) * sign > 0]
             if "any" in statuses:
                 items = [o for o in items if o.status != "trash"]
             else:

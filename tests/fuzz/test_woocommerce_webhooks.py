@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
 import hashlib
 import hmac
 import itertools
@@ -37,9 +38,13 @@ STATUSES = ["processing", "on-hold", "completed", "cancelled", "refunded", "pend
 ORDER_KEYS = ("id", "line_items", "date_modified_gmt", "date_created_gmt", "status")
 
 
+# Orders placed from now on: after the test stores' products were linked.
+_START = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+
+
 def _stamp(n: int) -> str:
     # One second apart per example, so each snapshot of an order is newer than the last.
-    return f"2026-11-{22 + (n // 86400) % 7:02d}T{(n // 3600) % 24:02d}:{(n // 60) % 60:02d}:{n % 60:02d}"
+    return (_START + dt.timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def order(world, data, n, topic):

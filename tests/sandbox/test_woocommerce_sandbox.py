@@ -634,3 +634,31 @@ def test_fault_injection(sb, api):
         slow.get("products")
     sb.close()
     assert [e["status"] for e in sb.requests_log[:3]] == [500, 429, 200]
+
+
+def test_orders_filter_by_modified_time_exclusive_and_refuse_a_bad_date(sb, api):
+    """``modified_after`` / ``modified_before`` bound the modified time, ``after`` / ``before``
+    the created time, all exclusive (WP date_query); a value that is no date-time is WordPress's
+    400 ``rest_invalid_param`` with ``rest_invalid_date``."""
+    product = sb.create_product("Dated", sku="DATED", stock_quantity=10)
+    first = sb.place_order(line_items=[{"product_id": product["id"], "quantity": 1}])
+    second = sb.place_order(line_items=[{"product_id": product["id"], "quantity": 1}])
+    sb.store.orders[first["id"]].date_modified = 1_800_000_000
+    sb.store.orders[second["id"]].date_modified = 1_800_000_060
+
+    def ids(**params):
+        listed = api.get("orders", params={"orderby": "modified", "order": "asc", **params})
+        assert listed.status_code == 200
+        return [o["id"] for o in listed.json()]
+
+    assert ids(modified_after="2027-01-15T08:00:00") == [second["id"]]  # 1_800_000_000 + 0 s
+    assert ids(modified_after="2027-01-15T07:59:59", dates_are_gmt="true") == [
+        first["id"],
+        second["id"],
+    ]
+    assert ids(modified_before="2027-01-15T08:01:00Z") == [first["id"]]
+    bad = api.get("orders", params={"modified_after": "yesterday"})
+    assert bad.status_code == 400
+    body = bad.json()
+    assert body["code"] == "rest_invalid_param"
+    assert body["data"]["details"]["modified_after"]["code"] == "rest_invalid_date"

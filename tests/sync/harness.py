@@ -122,12 +122,20 @@ class Stores:
 
 
 def connect(
-    app, shopify, woo, stock: dict[str, tuple[int, int]], *, loopback: str, settle_seconds=0.3
+    app,
+    shopify,
+    woo,
+    stock: dict[str, tuple[int, int]],
+    *,
+    loopback: str,
+    settle_seconds=0.3,
+    before_install=None,
 ) -> Stores:
     """Shopify store and WooCommerce store, each with ``{sku: (shopify qty, woo qty)}``.
 
     Shopify is installed first (its stock seeds the pool), then WooCommerce joins the pool
-    through a "connect another store" link, as a merchant would.
+    through a "connect another store" link, as a merchant would. ``before_install(stores)``
+    runs once the products exist, before StockGuard is installed anywhere.
     """
     from extensions import db
     from sync.pools import link_token
@@ -148,6 +156,8 @@ def connect(
         stores.woo_products[sku] = woo.create_product(
             f"Product {sku}", sku=f" {sku.lower()} ", stock_quantity=on_woo
         )
+    if before_install is not None:
+        before_install(stores)
     woo.wait_for_deliveries(timeout=5)
 
     client = app.test_client()

@@ -231,3 +231,72 @@ def test_a_woocommerce_sale_our_write_overwrote_counts_once(stores):
         Movement.SALE,
         Movement.SALE,
     ]
+
+
+def test_woocommerce_orders_placed_before_the_install_are_not_sold_again(
+    served_rq_app, shopify_sandbox, woo_sandbox
+):
+    """Orders a WooCommerce store took before StockGuard linked its products are in the levels
+    it read then. Completing one later moves nothing; cancelling one puts its units back on
+    the store, a change made there, which the mirror takes in like any other."""
+    from tests.sync.conftest import STOCK
+    from tests.sync.harness import connect
+
+    app, loopback = served_rq_app
+    earlier = {}
+
+    def shop_before(stores):
+        for sku in ("TEE-M", "MUG"):
+            earlier[sku] = stores.woo.place_order(
+                line_items=[{"product_id": stores.woo_products[sku]["id"], "quantity": 2}]
+            )
+            stores.woo.store.orders[earlier[sku]["id"]].date_created -= 3600  # an hour ago
+
+    stores = connect(
+        app, shopify_sandbox, woo_sandbox, STOCK, loopback=loopback, before_install=shop_before
+    )
+    stores.converge({"TEE-M": 10, "TEE-L": 5, "MUG": 3})  # Shopify's figures seed the pool
+    stores.woo.set_order_status(earlier["TEE-M"]["id"], "completed")
+    stores.woo.set_order_status(earlier["MUG"]["id"], "cancelled")  # 2 back on the shelf
+    stores.idle()
+    stores.converge({"TEE-M": 10, "TEE-L": 5, "MUG": 5})
+    assert stores.movements(Movement.SALE) == []
+    [back] = [m for m in stores.movements() if m.kind != Movement.INITIAL]
+    assert back.on_hand_delta == 2 and back.installation_id == stores.woo_id
+
+
+def test_woocommerce_orders_whose_webhooks_were_lost_are_applied_by_reconcile(stores):
+    """WooCommerce disables a webhook after failures and never retries: orders taken then reach
+    StockGuard only through the reconcile, which reads the orders changed since its last scan.
+    They count as the sales they were — also the one our write overwrote on the store, whose
+    drop no level shows any more."""
+    from sync.reconcile import reconcile_installation
+
+    for hook in stores.woo.webhooks:
+        hook.status = "disabled"
+    stores.woo.place_order(
+        line_items=[{"product_id": stores.woo_products["TEE-L"]["id"], "quantity": 2}]
+    )
+    # A Shopify sale is pushed to WooCommerce (read 3, write 2); a WooCommerce sale of the last
+    # units lands between the read and the write, which puts them back on the store.
+    stores.woo.before_next(
+        WOO_BATCH,
+        lambda: stores.woo.place_order(
+            line_items=[{"product_id": stores.woo_products["MUG"]["id"], "quantity": 2}]
+        ),
+    )
+    stores.shopify.place_order(
+        SHOP, [{"variant_id": stores.shopify_variants["MUG"]["id"], "quantity": 1}]
+    )
+    stores.idle()
+    with stores.app.app_context():
+        report = reconcile_installation(stores.woo_id)
+    assert report["orders"] == 2
+    assert {h.status for h in stores.woo.webhooks} == {"active"}
+    stores.converge({"TEE-M": 10, "TEE-L": 3, "MUG": 0})
+    sales = {(m.installation_id, m.on_hand_delta) for m in stores.movements(Movement.SALE)}
+    assert (
+        sales == {(stores.woo_id, -2), (stores.shopify_id, -1)}
+        and len(stores.movements(Movement.SALE)) == 3
+    )
+    assert [m for m in stores.movements() if m.kind not in (Movement.INITIAL, Movement.SALE)] == []
