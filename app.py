@@ -22,6 +22,7 @@ from connectors import registry
 from crypto import vault
 from extensions import db
 from inputs import IdConverter, JSONProvider
+from sync import installs
 from sync.queue import jobs
 
 
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     vault.configure(app.config["TOKEN_ENCRYPTION_KEY"])
     db.init_app(app)
     jobs.init_app(app)
+    installs.init_app(app)  # the engine's side of the connectors' install routes
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -50,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin_alerts,
         admin_api,
         admin_panel_api,
+        admin_pool,
         admin_reports,
         admin_storefront,
         health,
@@ -70,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_alerts.bp)
     app.register_blueprint(admin_alert_mode.bp)
     app.register_blueprint(admin_panel_api.bp)
+    app.register_blueprint(admin_pool.bp)
     app.register_blueprint(storefront.bp)
     app.register_blueprint(integrations.bp)
     panel_i18n.init_app(app)  # `_` in templates, the panel's languages

@@ -81,6 +81,11 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         # "1": alert webhooks may point at loopback/private addresses (tests, the demo); off,
         # such addresses are refused (SSRF).
         "ALERT_WEBHOOK_PRIVATE_OK": env.get("ALERT_WEBHOOK_PRIVATE_OK") == "1",
+        # "1": a store's address may be loopback/private (tests, the demo, benches: sandboxes on
+        # 127.0.0.1); off, StockGuard refuses to call such an address (SSRF, see netguard.py).
+        "STORE_PRIVATE_OK": (env.get("STORE_PRIVATE_OK") or "").lower() in ("1", "true"),
+        # Install starts (WooCommerce connect) per hour per client address (0 = off).
+        "INSTALL_RATE_LIMIT": int(env.get("INSTALL_RATE_LIMIT", "30")),
         # Where the ad platforms' APIs are (tests and the demo point them at loopback sandboxes
         # through the SDKs' documented base-URL / endpoint settings).
         "META_GRAPH_URL": (env.get("META_GRAPH_URL") or "https://graph.facebook.com").rstrip("/"),

@@ -77,6 +77,7 @@ def environment(
         "REDIS_URL": REDIS_URL,
         "RQ_QUEUE": queue,
         "ALLOW_HTTP_STORES": True,
+        "STORE_PRIVATE_OK": True,
         "LOG_LEVEL": "WARNING",
         **(extra_config or {}),
     }

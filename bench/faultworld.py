@@ -68,6 +68,7 @@ class World:
             "REDIS_URL": self.redis.url,
             "RQ_QUEUE": QUEUE,
             "ALLOW_HTTP_STORES": True,
+            "STORE_PRIVATE_OK": True,
             "LOG_LEVEL": "WARNING",
             "SWEEP_AFTER_SECONDS": 5,
         }

@@ -106,12 +106,17 @@ def woo_panel_token(bench, stores, port: int) -> str:
     """Open the WooCommerce panel through its signed launch link; the token the page carries."""
     import http.client
 
-    from connectors.woocommerce.auth import launch_link
+    from tests.connectors.woocommerce.helpers import launch_query
 
-    with bench.app.test_request_context():
-        path = launch_link(stores.woo_id)
+    key = bench.woo.api_keys[-1]
+    query = launch_query(bench.woo.base_url, key.key_id, key.consumer_secret, key.user_id)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", path)
+    conn.request("GET", f"/auth/woocommerce/launch?{query}")
+    launch = conn.getresponse()
+    launch.read()
+    if launch.status != 302:
+        raise SystemExit(f"WooCommerce launch: {launch.status}")
+    conn.request("GET", launch.getheader("Location"))
     response = conn.getresponse()
     html = response.read().decode()
     if response.status != 200 or 'name="stockguard-token"' not in html:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from decimal import Decimal
 
@@ -148,12 +149,22 @@ def _install_woo(world: World) -> None:
     from extensions import db
     from models import Installation
     from sync.pools import link_token
+    from views.admin_api import panel_token
 
     with world.app.test_request_context():
         token = link_token(world.pool_id)
-    start = requests.get(
+    browser = requests.Session()  # the confirmation form is bound to the browser's session
+    page = browser.get(
         f"{world.url}/auth/woocommerce/install",
         params={"store_url": world.woo.base_url, "pool": token},
+        timeout=10,
+    )
+    form = re.search(r'name="form_token" value="([^"]+)"', page.text)
+    if page.status_code != 200 or form is None:
+        raise DemoError(f"WooCommerce install did not start: {page.text[:300]}")
+    start = browser.post(
+        f"{world.url}/auth/woocommerce/install",
+        data={"store_url": world.woo.base_url, "pool": token, "form_token": form.group(1)},
         allow_redirects=False,
         timeout=10,
     )
@@ -165,6 +176,15 @@ def _install_woo(world: World) -> None:
     with world.app.app_context():
         world.woo_id = Installation.find(db.session, "woocommerce", world.woo.base_url).id
         db.session.remove()
+    _wait_import(world, world.woo_id)
+    # The link only invites: accept it as the store's admin would in its panel.
+    with world.app.test_request_context():
+        panel = {"Authorization": f"Bearer {panel_token(world.woo_id)}"}
+    accepted = requests.post(
+        f"{world.url}/admin/api/pool/invitation", json={"accept": True}, headers=panel, timeout=30
+    )
+    if accepted.status_code != 200:
+        raise DemoError(f"WooCommerce did not join the pool: {accepted.text[:300]}")
     _wait_import(world, world.woo_id)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from urllib.parse import urlencode
 
 import requests
 from flask import (
@@ -114,9 +113,23 @@ def panel(platform: str):
     """A fresh signed link into the admin panel (links expire after a few minutes)."""
     world = _world()
     if platform == "woocommerce":
-        from connectors.woocommerce.auth import launch_link
+        # What the WordPress plugin does when the admin clicks "Open StockGuard" in wp-admin
+        # (here the sandbox store plays WordPress): a request signed with StockGuard's key.
+        import secrets
+        from urllib.parse import urlencode
 
-        return redirect(launch_link(world.woo_id))
+        from connectors.woocommerce.launch import signature
+
+        key = world.woo.api_keys[-1]
+        fields = {
+            "store": world.woo.base_url,
+            "key_id": str(key.key_id),
+            "user_id": str(key.user_id),
+            "ts": str(int(time.time())),
+            "nonce": secrets.token_hex(16),
+        }
+        fields["signature"] = signature(key.consumer_secret, *fields.values())
+        return redirect("/auth/woocommerce/launch?" + urlencode(fields))
     if platform != "shopify":
         abort(404)
     # What Shopify signs when it opens an app in its admin (here the sandbox plays Shopify).

@@ -111,7 +111,8 @@ def config(workdir: Path, api_secret: str, ad_config: dict) -> dict:
         "APP_URL": PUBLIC,
         "DATABASE_URL": f"sqlite:///{workdir / 'stockguard.db'}",
         "REDIS_URL": None,
-        "ALLOW_HTTP_STORES": True,  # the WooCommerce sandbox speaks plain HTTP on loopback
+        "ALLOW_HTTP_STORES": True,
+        "STORE_PRIVATE_OK": True,  # the WooCommerce sandbox speaks plain HTTP on loopback
         "STOREFRONT_RATE_LIMIT": 0,  # the page polls; one client address
         "ADS_HTTP_TIMEOUT": 5.0,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),

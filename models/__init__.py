@@ -6,7 +6,7 @@ from models.alert import Alert, AlertDelivery, AlertSettings
 from models.base import Base, utcnow
 from models.catalog import BundleComponent, Listing, Sku, sku_key
 from models.forecast import Forecast
-from models.installation import Installation, InstallState
+from models.installation import Installation, InstallState, SpentToken
 from models.ledger import ChannelOrderLine, JobRun, Movement
 from models.pool import StockPool
 from models.restock import Restock, Supplier
@@ -36,6 +36,7 @@ __all__ = [
     "Movement",
     "Sku",
     "StockPool",
+    "SpentToken",
     "StorefrontMark",
     "sku_key",
     "InstallState",

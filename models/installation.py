@@ -7,7 +7,19 @@ import secrets
 import threading
 import time
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crypto import vault
@@ -50,6 +62,12 @@ class Installation(Base):
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     installed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     uninstalled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # An invitation into another stock pool, waiting for this store's admin to accept it in
+    # this store's panel: an install link never moves a store between pools by itself.
+    invited_pool_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stock_pool.id", ondelete="SET NULL")
+    )
+    invited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     deliveries = relationship(
@@ -118,16 +136,28 @@ class InstallState(Base):
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
     shop_domain: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Set when the install was started from an existing pool's panel ("connect another store").
     pool_id: Mapped[int | None] = mapped_column(Integer)
 
     @classmethod
     def issue(
-        cls, session: Session, platform: str, shop_domain: str, pool_id: int | None = None
+        cls,
+        session: Session,
+        platform: str,
+        shop_domain: str,
+        pool_id: int | None = None,
+        ttl_seconds: int = 600,
     ) -> str:
-        """Create a nonce for one install round trip; the caller commits."""
+        """Create a nonce for one install round trip; the caller commits.
+
+        Anyone may start an install, so states past their time are deleted here: the table
+        holds at most what was started within ``ttl_seconds`` (and the callers rate-limit that).
+        """
+        session.execute(
+            delete(cls).where(cls.created_at < utcnow() - dt.timedelta(seconds=ttl_seconds))
+        )
         nonce = secrets.token_urlsafe(32)
         session.add(cls(nonce=nonce, platform=platform, shop_domain=shop_domain, pool_id=pool_id))
         return nonce
@@ -152,3 +182,25 @@ class InstallState(Base):
             .values(used_at=utcnow())
         )
         return session.get(cls, nonce) if result.rowcount == 1 else None
+
+
+class SpentToken(Base):
+    """A single-use token (a launch link, a signed request from a store) that was used.
+
+    Rows live until the token would have expired anyway, then any ``spend`` deletes them."""
+
+    __tablename__ = "spent_token"
+
+    token_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+    @classmethod
+    def spend(cls, session: Session, token_id: str, expires_at: dt.datetime) -> bool:
+        """Record ``token_id`` as used; False if it was already (atomic under a race)."""
+        session.execute(delete(cls).where(cls.expires_at < utcnow()))
+        try:
+            with session.begin_nested():
+                session.execute(insert(cls).values(token_id=token_id, expires_at=expires_at))
+        except IntegrityError:
+            return False
+        return True

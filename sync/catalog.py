@@ -256,7 +256,7 @@ def link(session, installation, pool, listing: Listing, item: CatalogItem) -> No
             skus[sku.id],
             Movement.INITIAL,
             item.quantity,
-            f"initial:{listing.id}",
+            f"initial:{pool.id}:{listing.id}",
             installation_id=installation.id,
             listing_id=listing.id,
             note=f"stock found on {installation.name or installation.shop_domain} at import",

@@ -138,6 +138,7 @@ def base_config(database_url: str, **overrides) -> dict:
         "DATABASE_URL": database_url,
         "REDIS_URL": None,
         "ALLOW_HTTP_STORES": True,
+        "STORE_PRIVATE_OK": True,  # the sandbox stores are on loopback
         "ALERT_WEBHOOK_PRIVATE_OK": True,  # the alert webhook receiver is on loopback
         "JOB_RETRY_INTERVALS": (0.05, 0.1),
     }
@@ -303,6 +304,8 @@ def process_env(cfg, **extra) -> dict:
         env["SMTP_URL"] = cfg["SMTP_URL"]
     if cfg.get("ALERT_WEBHOOK_PRIVATE_OK"):
         env["ALERT_WEBHOOK_PRIVATE_OK"] = "1"
+    if cfg.get("STORE_PRIVATE_OK"):
+        env["STORE_PRIVATE_OK"] = "1"
     for key in AD_ENDPOINT_KEYS:  # the ad sandboxes the app was pointed at
         if cfg.get(key) is not None:
             env[key] = str(cfg[key])

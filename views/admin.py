@@ -17,6 +17,7 @@ from connectors import registry
 from connectors.errors import ForgedCredential
 from extensions import db
 from models import Installation, JobRun, Listing, StockPool, WebhookDelivery
+from sync import installs
 from sync.storefront_settings import TEXT_KEYS
 from views import panel_i18n
 from views.admin_activity import latest_entries
@@ -66,6 +67,7 @@ CARD_SCRIPTS = (
     "admin.js",
     "admin_storefront.js",
     "admin_alert_mode.js",  # the alert-mode switch, drawn into the alerts view's slot
+    "admin_pool.js",  # the invitation to share stock, when there is one
     "admin_ads.js",
     "admin_ads_policy.js",
     "admin_ads_campaigns.js",
@@ -223,4 +225,5 @@ def panel(platform: str):
         badge_snippet=badge_snippet(public_shop(installation), app_url),
         text_fields=[(key, TEXT_LABELS[key]) for key in TEXT_KEYS],
         builtin_texts=builtin_texts(),
+        invitation=installs.invitation(db.session, installation),
     )

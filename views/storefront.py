@@ -12,14 +12,14 @@ import hashlib
 import json
 import re
 
-from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, abort, jsonify, make_response, render_template, request
 from sqlalchemy import select
 
 from extensions import db
 from models import Installation, Listing
+from ratelimit import limiter
 from sync import notify
 from sync.restocks import today
-from views.ratelimit import RateLimiter
 from views.storefront_cache import StorefrontCache, answer
 
 bp = Blueprint("storefront", __name__, url_prefix="/storefront/v1")
@@ -41,21 +41,12 @@ class StorefrontError(Exception):
         self.status, self.message, self.field, self.retry = status, message, field, retry
 
 
-def _limiter(name: str, setting: str, window: int) -> RateLimiter:
-    limiters = current_app.extensions.setdefault("rate_limiters", {})
-    limit = current_app.config[setting]
-    limiter = limiters.get(name)
-    if limiter is None or limiter.limit != limit:
-        limiter = limiters[name] = RateLimiter(name, limit, window)
-    return limiter
-
-
 def _client() -> str:
     return request.remote_addr or "unknown"
 
 
 def _limit(name: str, setting: str, window: int) -> None:
-    retry = _limiter(name, setting, window).hit(_client())
+    retry = limiter(name, setting, window).hit(_client())
     if retry is not None:
         raise StorefrontError(429, "too many requests; try again later", retry=retry)
 

@@ -16,10 +16,9 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 
 from config import SHOPIFY_API_VERSION
 from connectors.errors import ConnectorError
+from connectors.installs import InstallGrant, install_service
 from extensions import db
-from models import Installation, InstallState, record_activity
-from sync import catalog
-from sync.pools import read_link_token
+from models import InstallState
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,11 @@ def install():
         )
     configure_library()
     nonce = InstallState.issue(
-        db.session, PLATFORM, shop, read_link_token(request.args.get("pool"))
+        db.session,
+        PLATFORM,
+        shop,
+        install_service().invited_pool(request.args.get("pool")),
+        current_app.config["INSTALL_STATE_TTL"],
     )
     db.session.commit()
     session[SESSION_KEY] = {"nonce": nonce, "shop": shop}
@@ -146,31 +149,23 @@ def callback():
             shop,
         )
 
-    installation = Installation.find(db.session, PLATFORM, shop)
-    reinstall = installation is not None
-    if installation is None:
-        installation = Installation(platform=PLATFORM, shop_domain=shop)
-        db.session.add(installation)
-    installation.name = info.get("name")
-    installation.scopes = scopes
-    installation.credentials = {"access_token": token}  # a re-install replaces the token
-    installation.status = Installation.ACTIVE
-    installation.uninstalled_at = None
-    installation.settings = {
-        **(installation.settings or {}),
-        "currency": info.get("currencyCode"),
-        "webhook_topics": sorted(registration.created + registration.updated + registration.kept),
-    }
-    db.session.flush()
-    catalog.installed(db.session, installation, join_pool)
-    record_activity(
-        db.session,
-        installation,
-        "install",
-        "StockGuard was re-installed" if reinstall else "StockGuard was installed",
-        scopes=scopes,
-        webhooks_created=registration.created,
-        webhooks_updated=registration.updated,
+    install_service().complete(
+        InstallGrant(
+            platform=PLATFORM,
+            shop=shop,
+            name=info.get("name"),
+            credentials={"access_token": token},
+            scopes=scopes,
+            settings={
+                "currency": info.get("currencyCode"),
+                "webhook_topics": sorted(
+                    registration.created + registration.updated + registration.kept
+                ),
+            },
+            invited_pool_id=join_pool,
+            webhooks_created=registration.created,
+            webhooks_updated=registration.updated,
+        )
     )
     db.session.commit()
     return redirect(admin_url(shop))

@@ -5,9 +5,14 @@ https://woocommerce.github.io/woocommerce-rest-api-docs/
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlsplit
+
 import requests
+from flask import current_app, has_app_context
 from woocommerce import API
 
+import netguard
 from connectors.errors import (
     ConnectorError,
     InvalidRequest,
@@ -16,6 +21,61 @@ from connectors.errors import (
     Transient,
     Unauthorized,
 )
+
+
+class StoreAddressRefused(InvalidRequest):
+    """The store's address is not a public Internet address: StockGuard does not call it."""
+
+
+def check_store_address(store_url: str) -> None:
+    """Refuse a store whose host is (or resolves to) loopback, private or link-local, unless the
+    deployment allows it (``STORE_PRIVATE_OK``: tests and the demo run stores on loopback)."""
+    if has_app_context() and current_app.config.get("STORE_PRIVATE_OK"):
+        return
+    parts = urlsplit(store_url)
+    try:
+        netguard.check_public(parts.hostname, parts.port)
+    except netguard.PrivateAddress as e:
+        raise StoreAddressRefused(f"{store_url} is not a public store address") from e
+
+
+def site_info(store_url: str, timeout: float = 5.0) -> dict:
+    """The store's WordPress REST index: ``name`` (the site title) and ``namespaces``.
+
+    Public, no key needed (``WP_REST_Server::get_index``, ``GET /wp-json/?_fields=…``). Raises a
+    ConnectorError when no WordPress REST API answers there with JSON.
+    """
+    check_store_address(store_url)
+    url = store_url + "/wp-json/"
+    try:
+        resp = requests.get(
+            url,
+            params={"_fields": "name,home,namespaces"},
+            timeout=timeout,
+            allow_redirects=False,
+            headers={"User-Agent": "StockGuard/0.1 (+woocommerce)"},
+            stream=True,
+        )
+        raw = resp.raw.read(65536, decode_content=True)
+        resp.close()
+    except requests.RequestException as e:
+        raise Transient(f"{store_url} unreachable: {type(e).__name__}") from e
+    if resp.status_code != 200:
+        raise InvalidRequest(f"{store_url}/wp-json/ answered {resp.status_code}")
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        raise InvalidRequest(f"{store_url}/wp-json/ is not WordPress's REST API") from e
+    if not isinstance(body, dict):
+        raise InvalidRequest(f"{store_url}/wp-json/ is not WordPress's REST API")
+    name = body.get("name")
+    namespaces = body.get("namespaces")
+    return {
+        "name": name.strip()[:255] if isinstance(name, str) and name.strip() else None,
+        "namespaces": [n for n in namespaces if isinstance(n, str)]
+        if isinstance(namespaces, list)
+        else [],
+    }
 
 
 class WooClient:
@@ -36,11 +96,14 @@ class WooClient:
         return f"<WooClient {self.store_url}>"
 
     def _call(self, method: str, endpoint: str, data=None, params=None):
+        check_store_address(self.store_url)
+        # A store that answers 3xx is not followed: it could point anywhere (SSRF).
+        options = {"params": dict(params or {}), "allow_redirects": False}
         try:
             if method in ("GET", "DELETE", "OPTIONS"):
-                resp = getattr(self._api, method.lower())(endpoint, params=dict(params or {}))
+                resp = getattr(self._api, method.lower())(endpoint, **options)
             else:
-                resp = getattr(self._api, method.lower())(endpoint, data, params=dict(params or {}))
+                resp = getattr(self._api, method.lower())(endpoint, data, **options)
         except requests.Timeout as e:
             raise Transient(f"{self.store_url} timed out on {endpoint}") from e
         except requests.RequestException as e:
@@ -57,6 +120,10 @@ class WooClient:
             raise RateLimited(f"{self.store_url} rate limited", retry_after=retry, status=status)
         if status >= 500:
             raise Transient(f"{self.store_url} answered {status}", status=status, body=text)
+        if 300 <= status < 400:
+            raise InvalidRequest(
+                f"{self.store_url} redirected {endpoint} elsewhere (not followed)", status=status
+            )
         try:
             body = resp.json()
         except ValueError as e:

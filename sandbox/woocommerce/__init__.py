@@ -66,6 +66,9 @@ class WooSandbox:
         self.salt = secrets.token_bytes(32)
         self.store = Store()
         self.currency = "USD"  # Settings > General > Currency (``data/currencies/current``)
+        # Settings > General > Site Title / Tagline (``blogname``, ``blogdescription``)
+        self.site_title = "Sandbox Store"
+        self.site_tagline = "Just another WordPress site"
         self.orders = Orders(self.store)
         self.dispatcher = WebhookDispatcher(self.store, self._payload_for, lambda: self.home)
         self.store.on_commit = self.dispatcher.on_commit

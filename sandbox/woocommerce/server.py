@@ -103,6 +103,30 @@ def create_app(sb) -> Flask:
             g.entry["status"] = response.status_code
         return response
 
+    @app.get("/wp-json/")
+    @app.get("/wp-json")
+    def rest_index() -> Response:
+        """The REST API index (``WP_REST_Server::get_index``): the site title as ``name``, public,
+        no key needed; ``_fields`` keeps only the fields asked for."""
+        home = sb.home
+        data = {
+            "name": sb.site_title,
+            "description": sb.site_tagline,
+            "url": home,
+            "home": home,
+            "gmt_offset": "0",
+            "timezone_string": "",
+            "namespaces": ["oembed/1.0", "wc/store/v1", "wc/v1", "wc/v2", "wc/v3", "wp/v2"],
+            "authentication": [],
+            "routes": {},
+        }
+        fields = [f.strip() for f in request.args.get("_fields", "").split(",") if f.strip()]
+        if fields:
+            data = {k: v for k, v in data.items() if k in fields}
+        host = request.headers.get("Host", "")
+        headers = rest_headers(host, home, logged_in=False, method="GET", allow=None)
+        return Response(encode(data), 200, headers)
+
     @app.route("/wp-json/wc/v3/<path:path>", methods=REST_METHODS)
     def rest(path: str) -> Response:
         method = request.method

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Installation, Listing, Sku, StockPool
 from sync import catalog
+from tests.connectors.woocommerce.helpers import connect as woo_connect
 from tests.sync.harness import PUBLIC, SHOP, connect
 
 
@@ -76,10 +77,7 @@ def test_woocommerce_sale_price_and_a_store_of_its_own(live_app, woo_sandbox):
     woo_sandbox.create_product("Kettle", sku="KET", stock_quantity=4, regular_price="3500",
                                sale_price="2980")  # fmt: skip
     client = live_app.test_client()
-    start = client.get(
-        "/auth/woocommerce/install", query_string={"store_url": woo_sandbox.base_url}
-    )
-    assert "success=1" in woo_sandbox.approve(start.headers["Location"])
+    assert "success=1" in woo_connect(client, woo_sandbox)
     with live_app.app_context():
         inst = Installation.find(db.session, "woocommerce", woo_sandbox.base_url)
         inst_id, pool_id = inst.id, inst.pool_id

@@ -21,6 +21,7 @@ from extensions import db
 from models import ActivityEntry, Installation, InstallState
 from tests.conftest import SHOPIFY_API_KEY, SHOPIFY_API_SECRET
 from tests.connectors.shopify.helpers import authorize, begin_install, callback_params
+from tests.connectors.woocommerce.helpers import start as woo_start
 
 SHOP = "victim-store.myshopify.com"
 APP = "https://stockguard.test"
@@ -193,7 +194,7 @@ def test_callbacks_shopify_did_not_sign_or_not_now_are_refused(client, shopify_s
 
 
 def _woo_start(client, store_url, **extra):
-    return client.get("/auth/woocommerce/install", query_string={"store_url": store_url, **extra})
+    return woo_start(client, store_url, **extra)
 
 
 STORE_URL_GAMES = [
@@ -208,16 +209,19 @@ STORE_URL_GAMES = [
 ]
 
 
-def test_woocommerce_redirects_only_to_the_stores_authorize_page_and_back_to_us(client):
+def test_woocommerce_redirects_only_to_the_stores_authorize_page_and_back_to_us(
+    client, woo_sandbox
+):
     for store_url in STORE_URL_GAMES:
         response = _woo_start(client, store_url)
         assert response.status_code == 400 and "Location" not in response.headers, store_url
     evil = "https://evil.example/x"
     response = _woo_start(
-        client, "https://shop.example.com/wp", return_url=evil, callback_url=evil, app_name="Evil"
+        client, woo_sandbox.base_url, return_url=evil, callback_url=evil, app_name="Evil"
     )
     location = urlsplit(response.headers["Location"])
-    assert (location.hostname, location.path) == ("shop.example.com", "/wp/wc-auth/v1/authorize")
+    store = urlsplit(woo_sandbox.base_url)
+    assert (location.netloc, location.path) == (store.netloc, "/wc-auth/v1/authorize")
     query = {k: v[0] for k, v in parse_qs(location.query).items()}
     assert query["callback_url"] == f"{APP}/auth/woocommerce/callback"
     assert query["return_url"] == f"{APP}/auth/woocommerce/installed"
@@ -275,6 +279,7 @@ def _keys_the_store_does_not_know_store_nothing(live_app, woo_sandbox):
 
     def token_for_store():
         start = _woo_start(client, woo_sandbox.base_url)
+        assert start.status_code == 302, start.get_data(as_text=True)
         return parse_qs(urlsplit(start.headers["Location"]).query)["user_id"][0]
 
     # A token for this store, keys of someone else's: registering webhooks with them fails.
@@ -296,11 +301,12 @@ def _keys_the_store_does_not_know_store_nothing(live_app, woo_sandbox):
         db.session.remove()
         inst = Installation.find(db.session, "woocommerce", woo_sandbox.base_url)
         assert inst.credentials_sealed == sealed and _count(Installation) == 1
-    # And the landing page, whatever it is told, opens this store's panel on this app.
+    # And the landing page, whatever it is told, opens nothing: it only says where to open
+    # StockGuard (the store's own admin). Its install token passed through a browser.
     landing = client.get(
         "/auth/woocommerce/installed",
         query_string={"success": "1", "user_id": token_for_store(), "next": "https://evil.example"},
     )
-    assert landing.status_code == 302 and landing.headers["Location"].startswith(
-        "/admin/woocommerce?launch="
-    )
+    page = landing.get_data(as_text=True)
+    assert landing.status_code == 200 and "Location" not in landing.headers
+    assert "launch=" not in page and "stockguard-token" not in page and "evil.example" not in page

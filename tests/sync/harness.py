@@ -14,6 +14,7 @@ from sqlalchemy import select
 from models import Installation, JobRun, Listing, Movement, Sku, StockPool, sku_key
 from tests.conftest import wait_for
 from tests.connectors.shopify.helpers import install as shopify_install
+from tests.connectors.woocommerce.helpers import connect as woo_connect
 
 PUBLIC = "https://stockguard.example"
 SHOP = "mirror-store.myshopify.com"
@@ -139,6 +140,7 @@ def connect(
     """
     from extensions import db
     from sync.pools import link_token
+    from views.admin_api import panel_token
 
     # Shopify only accepts public HTTPS addresses: the app calls itself PUBLIC, and both
     # sandboxes route what they send there to the app's loopback server.
@@ -173,16 +175,18 @@ def connect(
             token = link_token(stores.pool_id)
     _wait_import(app, stores.shopify_id)
 
-    start = client.get(
-        "/auth/woocommerce/install", query_string={"store_url": woo.base_url, "pool": token}
-    )
-    assert start.status_code == 302, start.get_data(as_text=True)
-    final = woo.approve(start.headers["Location"])
+    final = woo_connect(client, woo, pool=token)
     assert "success=1" in final, woo.last_auth_error
     with app.app_context():
-        inst = Installation.find(db.session, "woocommerce", woo.base_url)
-        stores.woo_id = inst.id
-        assert inst.pool_id == stores.pool_id
+        stores.woo_id = Installation.find(db.session, "woocommerce", woo.base_url).id
+    _wait_import(app, stores.woo_id)
+    # The pool link only invites: the store's admin accepts sharing stock in its own panel.
+    with app.test_request_context():
+        panel = {"Authorization": f"Bearer {panel_token(stores.woo_id)}"}
+    accepted = client.post("/admin/api/pool/invitation", json={"accept": True}, headers=panel)
+    assert accepted.status_code == 200, accepted.get_data(as_text=True)
+    with app.app_context():
+        assert Installation.find(db.session, "woocommerce", woo.base_url).pool_id == stores.pool_id
     _wait_import(app, stores.woo_id)
     stores.idle()
     return stores

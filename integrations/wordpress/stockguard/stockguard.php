@@ -114,9 +114,89 @@ function stockguard_settings_page() {
 			</table>
 			<?php submit_button(); ?>
 		</form>
+		<?php if ( '' !== stockguard_server_url() ) : ?>
+			<h2><?php echo esc_html__( 'StockGuard panel', 'stockguard' ); ?></h2>
+			<?php if ( null !== stockguard_api_key() ) : ?>
+				<form method="post" action="<?php echo esc_url( admin_url( 'admin-post.php' ) ); ?>" target="_blank">
+					<input type="hidden" name="action" value="stockguard_open">
+					<?php wp_nonce_field( 'stockguard_open' ); ?>
+					<?php submit_button( __( 'Open StockGuard', 'stockguard' ), 'primary', 'submit', false ); ?>
+				</form>
+			<?php else : ?>
+				<p>
+					<a class="button button-primary" href="<?php echo esc_url( stockguard_server_url() . '/auth/woocommerce/install?store_url=' . rawurlencode( untrailingslashit( home_url() ) ) ); ?>">
+						<?php echo esc_html__( 'Connect this store to StockGuard', 'stockguard' ); ?>
+					</a>
+				</p>
+			<?php endif; ?>
+		<?php endif; ?>
 	</div>
 	<?php
 }
+
+// ------------------------------------------------------------------ opening StockGuard
+
+/**
+ * StockGuard's own API key on this store, newest first: the row WooCommerce's app
+ * authorization created ("StockGuard - API (date)", class-wc-auth.php create_keys). Its
+ * consumer secret is known only to this store and to StockGuard.
+ *
+ * @return object|null key_id and consumer_secret, or null when StockGuard is not connected.
+ */
+function stockguard_api_key() {
+	global $wpdb;
+	return $wpdb->get_row(
+		$wpdb->prepare(
+			"SELECT key_id, consumer_secret FROM {$wpdb->prefix}woocommerce_api_keys WHERE description LIKE %s AND permissions = 'read_write' ORDER BY key_id DESC LIMIT 1",
+			$wpdb->esc_like( 'StockGuard - API (' ) . '%'
+		)
+	);
+}
+
+/**
+ * A launch request StockGuard accepts once, for five minutes: this store, the key, the user,
+ * the time and a nonce, signed with HMAC-SHA256 keyed by the key's consumer secret
+ * (StockGuard: connectors/woocommerce/launch.py signed_text builds the same lines).
+ *
+ * @param string $server  The StockGuard server's address.
+ * @param object $key     stockguard_api_key().
+ * @param int    $user_id The WordPress user opening StockGuard.
+ */
+function stockguard_launch_url( $server, $key, $user_id ) {
+	$store  = untrailingslashit( home_url() );
+	$time   = time();
+	$nonce  = wp_generate_password( 32, false );
+	$signed = implode( "\n", array( 'stockguard-launch-v1', $store, (string) $key->key_id, (string) $user_id, (string) $time, $nonce ) );
+	$query  = array(
+		'store'     => $store,
+		'key_id'    => $key->key_id,
+		'user_id'   => $user_id,
+		'ts'        => $time,
+		'nonce'     => $nonce,
+		'signature' => hash_hmac( 'sha256', $signed, $key->consumer_secret ),
+	);
+	return $server . '/auth/woocommerce/launch?' . http_build_query( $query, '', '&', PHP_QUERY_RFC3986 );
+}
+
+// The "Open StockGuard" button posts here: only a user who can manage WooCommerce, with the
+// form's nonce, is sent to StockGuard with a signed launch request.
+add_action(
+	'admin_post_stockguard_open',
+	function () {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			wp_die( esc_html__( 'You are not allowed to open StockGuard for this store.', 'stockguard' ), 403 );
+		}
+		check_admin_referer( 'stockguard_open' );
+		$server = stockguard_server_url();
+		$key    = stockguard_api_key();
+		if ( '' === $server || null === $key ) {
+			wp_die( esc_html__( 'Connect this store to StockGuard first (set the server URL, then connect).', 'stockguard' ), 400 );
+		}
+		// The server is the merchant's own StockGuard, set on this page: not a safe-redirect host.
+		wp_redirect( stockguard_launch_url( $server, $key, get_current_user_id() ) ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect
+		exit;
+	}
+);
 
 // ------------------------------------------------------------------ the badge script
 

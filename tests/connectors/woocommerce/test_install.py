@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from connectors.woocommerce.webhooks import SUBSCRIBED_TOPICS
 from models import ActivityEntry, Installation
 from tests.connectors.shopify.helpers import path_of
+from tests.connectors.woocommerce.helpers import launch_query, open_panel, start
 
 
 def _count(session):
@@ -16,7 +17,7 @@ def _count(session):
 
 
 def _start(client, store_url):
-    return client.get("/auth/woocommerce/install", query_string={"store_url": store_url})
+    return start(client, store_url)
 
 
 def test_install_redirects_to_the_store_authorize_page(client, woo_sandbox):
@@ -51,15 +52,17 @@ def test_full_install_stores_keys_registers_webhooks_and_opens_the_panel(
     assert {_field(h, "delivery_url") for h in hooks} == {url}
     assert {_field(h, "status") for h in hooks} == {"active"}
     assert {_field(h, "secret") for h in hooks} == {creds["webhook_secret"]}
-    assert db_session.scalar(select(ActivityEntry.message)) == "StockGuard was connected"
+    assert db_session.scalar(select(ActivityEntry.message)) == "StockGuard was installed"
+    assert inst.name == woo_sandbox.site_title  # the site title, read from the REST index
 
+    # The return page says where to open StockGuard — the store's own admin — and opens nothing.
     landing = client.get(path_of(final))
-    assert (
-        landing.status_code == 302 and "/admin/woocommerce?launch=" in landing.headers["Location"]
-    )
-    panel = client.get(landing.headers["Location"])
+    page = landing.get_data(as_text=True)
+    assert landing.status_code == 200 and "launch=" not in page
+    assert f"{woo_sandbox.base_url}/wp-admin/admin.php?page=stockguard" in page
+    panel = open_panel(client, woo_sandbox)
     assert panel.status_code == 200
-    assert woo_sandbox.base_url in panel.get_data(as_text=True)
+    assert woo_sandbox.site_title in panel.get_data(as_text=True)
 
 
 def _field(obj, name):
@@ -141,24 +144,24 @@ def _callback_body(client, store_url, **overrides):
     ],
 )
 def test_callback_without_a_valid_install_token_or_keys_is_refused(
-    client, db_session, override, status
+    client, woo_sandbox, db_session, override, status
 ):
-    body = _callback_body(client, "https://shop.example.com", **override)
+    body = _callback_body(client, woo_sandbox.base_url, **override)
     resp = client.post("/auth/woocommerce/callback", json=body)
     assert resp.status_code == status
     assert _count(db_session) == 0
 
 
-def test_callback_with_a_tampered_token_is_refused(client, db_session):
-    body = _callback_body(client, "https://shop.example.com")
+def test_callback_with_a_tampered_token_is_refused(client, woo_sandbox, db_session):
+    body = _callback_body(client, woo_sandbox.base_url)
     body["user_id"] = body["user_id"][:-2] + ("AA" if not body["user_id"].endswith("AA") else "BB")
     assert client.post("/auth/woocommerce/callback", json=body).status_code == 403
     assert _count(db_session) == 0
 
 
-def test_callback_with_an_expired_token_is_refused(make_app, db_session):
+def test_callback_with_an_expired_token_is_refused(make_app, woo_sandbox, db_session):
     client = make_app(INSTALL_STATE_TTL=-1).test_client()
-    body = _callback_body(client, "https://shop.example.com")
+    body = _callback_body(client, woo_sandbox.base_url)
     assert client.post("/auth/woocommerce/callback", json=body).status_code == 403
     assert _count(db_session) == 0
 
@@ -219,8 +222,10 @@ def test_install_refuses_store_urls_that_are_not_stores(client, store_url):
 
 def test_production_refuses_plain_http_stores(make_app):
     client = make_app(ALLOW_HTTP_STORES=False).test_client()
-    assert _start(client, "http://shop.example.com").status_code == 400
-    assert _start(client, "https://shop.example.com").status_code == 302
+    asks = {"store_url": "http://shop.example.com"}
+    assert client.get("/auth/woocommerce/install", query_string=asks).status_code == 400
+    asks = {"store_url": "https://shop.example.com"}
+    assert client.get("/auth/woocommerce/install", query_string=asks).status_code == 200
 
 
 def test_installed_page_without_success_says_so(client):
@@ -228,14 +233,18 @@ def test_installed_page_without_success_says_so(client):
     assert resp.status_code == 400 and "declined" in resp.get_data(as_text=True)
 
 
-def test_tampered_launch_link_is_refused(live_app, woo_sandbox):
+def test_tampered_launch_link_is_refused_and_a_genuine_one_works_once(live_app, woo_sandbox):
     client = live_app.test_client()
-    final = woo_sandbox.approve(_start(client, woo_sandbox.base_url).headers["Location"])
-    launch = client.get(path_of(final)).headers["Location"]
+    woo_sandbox.approve(_start(client, woo_sandbox.base_url).headers["Location"])
+    key = woo_sandbox.api_keys[-1]
+    query = launch_query(woo_sandbox.base_url, key.key_id, key.consumer_secret)
+    launch = client.get(f"/auth/woocommerce/launch?{query}").headers["Location"]
     tampered = client.get(launch[:-3] + "xyz")
     assert tampered.status_code == 403 and "not valid" in tampered.get_data(as_text=True)
     assert client.get("/admin/woocommerce").status_code == 401  # no link: open it from the store
     assert client.get(launch).status_code == 200
+    again = client.get(launch)  # single use: a link found in history or a log opens nothing
+    assert again.status_code == 401 and "panel_token" not in again.get_data(as_text=True)
 
 
 def test_expired_launch_link_asks_to_open_the_app_again(live_app, woo_sandbox, monkeypatch):

@@ -40,3 +40,13 @@ class RateLimiter:
             count = count + 1 if seen_window == window else 1
             self._counts[key] = (window, count)
         return retry if count > self.limit else None
+
+
+def limiter(name: str, setting: str, window: int) -> RateLimiter:
+    """The app's limiter ``name`` with the limit in config ``setting`` per ``window`` seconds."""
+    limiters = current_app.extensions.setdefault("rate_limiters", {})
+    limit = current_app.config[setting]
+    found = limiters.get(name)
+    if found is None or found.limit != limit:
+        found = limiters[name] = RateLimiter(name, limit, window)
+    return found

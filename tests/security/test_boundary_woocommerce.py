@@ -1,0 +1,365 @@
+"""The WooCommerce boundary as an attacker meets it: knowing a store's address opens nothing;
+store addresses never reach StockGuard's own network; links on StockGuard's address never
+send a browser elsewhere by themselves; anonymous install starts write nothing unbounded; the
+panel opens only through a request signed with the store's own key, once.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+import netguard
+from extensions import db
+from models import Installation, InstallState, SpentToken
+from tests.conftest import IN_CI
+from tests.connectors.woocommerce.helpers import (
+    confirm_form,
+    connect,
+    launch_query,
+    start,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "integrations" / "wordpress" / "stockguard" / "stockguard.php"
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        db.session.remove()
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+# --------------------------------------------------------------------------- the takeover
+
+
+def test_knowing_a_store_address_opens_no_panel(live_app, woo_sandbox):
+    """The critical finding: the install token handed to anyone who starts an install was
+    accepted by /installed as proof of being the store's admin, and led to a launch link."""
+    admin = live_app.test_client()
+    assert "success=1" in connect(admin, woo_sandbox)
+
+    attacker = live_app.test_client()
+    start_answer = start(attacker, woo_sandbox.base_url)
+    assert start_answer.status_code == 302  # anyone may start a connection...
+    token = parse_qs(urlsplit(start_answer.headers["Location"]).query)["user_id"][0]
+    landing = attacker.get(
+        "/auth/woocommerce/installed", query_string={"success": "1", "user_id": token}
+    )
+    page = landing.get_data(as_text=True)
+    # ...and the return page proves nothing and hands out nothing.
+    assert landing.status_code == 200 and "Location" not in landing.headers
+    assert "launch=" not in page and "stockguard-token" not in page
+    for path in ("/admin/woocommerce", f"/admin/woocommerce?user_id={token}"):
+        assert attacker.get(path).status_code == 401
+    assert (
+        attacker.get("/admin/api/jobs", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
+
+
+# --------------------------------------------------------------------------- SSRF
+
+
+class Canary:
+    """A loopback HTTP server that records every request (and can answer 302 elsewhere)."""
+
+    def __init__(self, redirect_to: str | None = None):
+        self.paths: list[str] = []
+        canary = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                canary.paths.append(self.path)
+                if redirect_to and not self.path.startswith("/landed"):
+                    self.send_response(302)
+                    self.send_header("Location", redirect_to)
+                    self.end_headers()
+                    return
+                body = b'{"name":"x","namespaces":["wc/v3"]}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canary():
+    found = Canary()
+    yield found
+    found.close()
+
+
+def private_forms(port: int) -> list[str]:
+    return [
+        f"http://127.0.0.1:{port}",
+        f"http://localhost:{port}",
+        f"http://LOCALHOST:{port}/shop",
+        f"http://2130706433:{port}",  # decimal 127.0.0.1
+        f"http://0x7f000001:{port}",  # hex
+        f"http://0177.0.0.1:{port}",  # octal
+        f"http://127.1:{port}",  # shorthand
+        f"http://[::1]:{port}",
+        f"http://[::ffff:127.0.0.1]:{port}",  # IPv4-mapped IPv6
+        "http://10.0.0.8",
+        "http://172.16.3.4",
+        "http://192.168.1.1",
+        "http://169.254.169.254",  # cloud metadata (link-local)
+        "http://[fe80::1]",
+        "http://[fd00::1]",
+        "http://100.64.0.1",  # carrier-grade NAT
+        "http://0.0.0.0",  # noqa: S104
+    ]
+
+
+def test_store_addresses_that_reach_our_own_network_are_refused_everywhere(make_app, canary):
+    app = make_app(STORE_PRIVATE_OK=False)
+    client = app.test_client()
+    page = client.get(
+        "/auth/woocommerce/install", query_string={"store_url": "https://93.184.216.34"}
+    )
+    fields = confirm_form(page.get_data(as_text=True))
+    for store_url in private_forms(canary.port):
+        shown = client.get("/auth/woocommerce/install", query_string={"store_url": store_url})
+        assert shown.status_code == 400 and "Location" not in shown.headers, store_url
+        posted = client.post("/auth/woocommerce/install", data={"store_url": store_url, **fields})
+        assert posted.status_code == 400 and "Location" not in posted.headers, store_url
+    assert canary.paths == []  # nothing of ours ever called it
+    assert _count(app, InstallState) == 0 and _count(app, Installation) == 0
+
+
+def test_a_forged_callback_for_a_private_store_calls_nothing(make_app, canary):
+    """Even with a genuine install token (minted while the address was allowed, or DNS that
+    changed since), the callback checks the address again before calling the store."""
+    allowed = make_app(STORE_PRIVATE_OK=True)
+    client = allowed.test_client()
+    answer = start(client, f"http://127.0.0.1:{canary.port}")
+    assert answer.status_code == 302
+    token = parse_qs(urlsplit(answer.headers["Location"]).query)["user_id"][0]
+    canary.paths.clear()
+    allowed.config["STORE_PRIVATE_OK"] = False
+    body = {
+        "key_id": 1,
+        "user_id": token,
+        "consumer_key": "ck_" + "a" * 40,
+        "consumer_secret": "cs_" + "b" * 40,
+        "key_permissions": "read_write",
+    }
+    refused = client.post("/auth/woocommerce/callback", json=body)
+    assert refused.status_code == 400
+    assert canary.paths == [] and _count(allowed, Installation) == 0
+
+
+def test_a_store_that_redirects_is_not_followed(app):
+    """A store answering 302 (to anywhere: loopback, metadata) is an error, not a hop (the
+    loopback stores of this test are allowed by the test config; the hop is what is checked)."""
+    from connectors.errors import InvalidRequest
+    from connectors.woocommerce.client import WooClient
+
+    target = Canary()
+    hop = Canary(redirect_to=f"http://127.0.0.1:{target.port}/landed")
+    try:
+        client = WooClient(f"http://127.0.0.1:{hop.port}", "ck_" + "a" * 40, "cs_" + "b" * 40)
+        with app.app_context(), pytest.raises(InvalidRequest, match="redirected"):
+            client.get("webhooks")
+        assert hop.paths and target.paths == []
+    finally:
+        hop.close()
+        target.close()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "2130706433",
+        "0x7f.1",
+        "0177.0.0.1",
+        "127.1",
+        "::1",
+        "[::1]",
+        "::ffff:127.0.0.1",
+        "::ffff:a9fe:a9fe",  # 169.254.169.254, mapped
+        "10.1.2.3",
+        "172.31.255.255",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.100.100.200",
+        "fe80::1%eth0",
+        "fc00::1",
+        "224.0.0.1",
+        "0.0.0.0",  # noqa: S104 (an address refused, not bound)
+        "localhost",
+        "api.localhost",
+    ],
+)
+def test_private_address_forms(address):
+    assert netguard.literal_private(address)
+    with pytest.raises(netguard.PrivateAddress):
+        netguard.check_public(address)
+
+
+def test_public_addresses_pass():
+    for address in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "8.8.8.8"):
+        assert netguard.is_public_ip(address) and not netguard.literal_private(address)
+
+
+# --------------------------------------------------------------------------- open redirect
+
+
+def test_a_link_on_our_address_never_sends_a_browser_elsewhere_by_itself(app, client):
+    phish = "https://evil.example/phish"
+    answer = client.get("/auth/woocommerce/install", query_string={"store_url": phish})
+    assert answer.status_code == 200 and "Location" not in answer.headers
+    page = answer.get_data(as_text=True)
+    # The page names the address and asks to confirm; only that form goes on.
+    assert "https://evil.example/phish" in page and 'method="post"' in page
+    assert _count(app, InstallState) == 0
+    # A POST without the form token of this browser's page goes nowhere.
+    forged = app.test_client().post("/auth/woocommerce/install", data={"store_url": phish})
+    assert forged.status_code == 403 and "Location" not in forged.headers
+
+
+# --------------------------------------------------------------------------- install-state flood
+
+
+def test_anonymous_install_starts_are_bounded_and_purged(make_app, woo_sandbox):
+    app = make_app(INSTALL_RATE_LIMIT=5)
+    client = app.test_client()
+    for _ in range(50):  # looking at the confirmation page writes nothing
+        client.get("/auth/woocommerce/install", query_string={"store_url": woo_sandbox.base_url})
+    assert _count(app, InstallState) == 0
+    answers = [start(client, woo_sandbox.base_url).status_code for _ in range(8)]
+    assert answers == [302] * 5 + [429] * 3
+    assert _count(app, InstallState) == 5
+    # States past their time are deleted by the next install start (any client's).
+    with app.app_context():
+        for state in db.session.scalars(select(InstallState)):
+            state.created_at = state.created_at.replace(year=state.created_at.year - 1)
+        db.session.commit()
+    app.config["INSTALL_RATE_LIMIT"] = 0
+    assert start(app.test_client(), woo_sandbox.base_url).status_code == 302
+    assert _count(app, InstallState) == 1
+
+
+# --------------------------------------------------------------------------- opening the panel
+
+
+def _launch(client, woo, **overrides):
+    key = woo.api_keys[-1]
+    secret = overrides.pop("secret", key.consumer_secret)
+    query = launch_query(
+        overrides.pop("store", woo.base_url),
+        overrides.pop("key_id", key.key_id),
+        secret,
+        **overrides,
+    )
+    return client.get(f"/auth/woocommerce/launch?{query}")
+
+
+def test_the_panel_opens_only_through_the_stores_own_signed_request_once(live_app, woo_sandbox):
+    client = live_app.test_client()
+    assert "success=1" in connect(client, woo_sandbox)
+    key = woo_sandbox.api_keys[-1]
+    refused = {
+        "another secret": _launch(client, woo_sandbox, secret="cs_" + "0" * 40),
+        "another key": _launch(client, woo_sandbox, key_id=key.key_id + 1),
+        "an hour old": _launch(client, woo_sandbox, ts=int(time.time()) - 3600),
+        "from the future": _launch(client, woo_sandbox, ts=int(time.time()) + 3600),
+        "tampered user": _launch(client, woo_sandbox, signature="0" * 64),
+        "unknown store": _launch(client, woo_sandbox, store="https://other.example"),
+        "short nonce": _launch(client, woo_sandbox, nonce="abc"),
+    }
+    for case, answer in refused.items():
+        assert answer.status_code == 403 and "Location" not in answer.headers, case
+    # The same request twice: the second is refused (a copied URL is worth nothing).
+    query = launch_query(woo_sandbox.base_url, key.key_id, key.consumer_secret)
+    first = client.get(f"/auth/woocommerce/launch?{query}")
+    assert first.status_code == 302
+    assert client.get(f"/auth/woocommerce/launch?{query}").status_code == 403
+    panel = client.get(first.headers["Location"])
+    assert panel.status_code == 200 and "stockguard-token" in panel.get_data(as_text=True)
+    # The launch link it led to works once.
+    assert client.get(first.headers["Location"]).status_code == 401
+    assert _count(live_app, SpentToken) == 2
+
+
+def test_a_disconnected_store_cannot_be_opened(live_app, woo_sandbox):
+    client = live_app.test_client()
+    connect(client, woo_sandbox)
+    with live_app.app_context():
+        inst = Installation.find(db.session, "woocommerce", woo_sandbox.base_url)
+        inst.status = Installation.UNINSTALLED
+        db.session.commit()
+    assert _launch(client, woo_sandbox).status_code == 403
+
+
+@pytest.fixture
+def php():
+    if shutil.which("php") is None:
+        if IN_CI:
+            pytest.fail("php is not installed (.ci/run installs php-cli)", pytrace=False)
+        pytest.skip("php is not installed")
+    return shutil.which("php")
+
+
+STUBS = r"""<?php
+define('ABSPATH', '/');
+function add_action() {}
+function add_filter() {}
+function home_url() { return getenv('SG_HOME') . '/'; }
+function untrailingslashit($s) { return rtrim($s, '/\\'); }
+function wp_generate_password($n, $special) {
+    return substr(bin2hex(random_bytes($n)), 0, $n);
+}
+require getenv('SG_PLUGIN');
+$key = (object) array('key_id' => getenv('SG_KEY_ID'), 'consumer_secret' => getenv('SG_SECRET'));
+echo stockguard_launch_url(getenv('SG_SERVER'), $key, 7);
+"""
+
+
+def test_the_wordpress_plugins_launch_request_opens_the_panel(live_app, woo_sandbox, php, tmp_path):
+    """The plugin's own PHP builds the request (stubs stand in for WordPress's functions)."""
+    client = live_app.test_client()
+    connect(client, woo_sandbox)
+    key = woo_sandbox.api_keys[-1]
+    script = tmp_path / "launch.php"
+    script.write_text(STUBS)
+    env = {
+        **os.environ,
+        "SG_HOME": woo_sandbox.base_url,
+        "SG_PLUGIN": str(PLUGIN),
+        "SG_KEY_ID": str(key.key_id),
+        "SG_SECRET": key.consumer_secret,
+        "SG_SERVER": "https://stockguard.test",
+    }
+    result = subprocess.run([php, str(script)], capture_output=True, text=True, env=env, check=True)
+    url = urlsplit(result.stdout.strip())
+    assert (url.netloc, url.path) == ("stockguard.test", "/auth/woocommerce/launch")
+    answer = client.get(f"{url.path}?{url.query}")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    assert client.get(answer.headers["Location"]).status_code == 200
+    assert client.get(f"{url.path}?{url.query}").status_code == 403  # once
