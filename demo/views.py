@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from urllib.parse import urlencode
 
 import requests
 from flask import (
@@ -115,9 +116,6 @@ def panel(platform: str):
     if platform == "woocommerce":
         # What the WordPress plugin does when the admin clicks "Open StockGuard" in wp-admin
         # (here the sandbox store plays WordPress): a request signed with StockGuard's key.
-        import secrets
-        from urllib.parse import urlencode
-
         from connectors.woocommerce.launch import signature
 
         key = world.woo.api_keys[-1]

@@ -170,10 +170,15 @@ def test_demo_links_shop_pages_and_fresh_admin_panel_links(demo):
     assert re.fullmatch(r"127\.0\.0\.1:\d+", data_shop)
     assert 'src="/static/stockguard.js"' in woo.text
 
-    # Admin panel links are signed on each click; both open the panel.
+    # Admin panel links are signed on each click, as each platform's admin does (WooCommerce:
+    # the WordPress plugin's signed request, then a single-use launch link); both open the panel.
     for platform in ("shopify", "woocommerce"):
         hop = demo.http.get(f"{demo.url}/demo/panel/{platform}", allow_redirects=False)
         assert hop.status_code == 302
+        if platform == "woocommerce":
+            assert hop.headers["Location"].startswith("/auth/woocommerce/launch?")
+            hop = demo.http.get(demo.url + hop.headers["Location"], allow_redirects=False)
+            assert hop.status_code == 302
         assert hop.headers["Location"].startswith(f"/admin/{platform}?")
         panel = demo.http.get(demo.url + hop.headers["Location"], timeout=10)
         assert panel.status_code == 200, panel.text[:500]

@@ -31,7 +31,7 @@ def _forms() -> dict[str, list[str]]:
     }
 
 
-def test_the_only_form_that_posts_is_the_unsubscribe_page():
+def test_the_only_forms_that_post_are_unsubscribe_and_connect_confirmation(client):
     posting = {
         name: tag
         for name, tags in _forms().items()
@@ -39,10 +39,21 @@ def test_the_only_form_that_posts_is_the_unsubscribe_page():
         if re.search(r"method\s*=\s*[\"']?post", tag, re.I)
     }
     # A new POST form must come with its own cross-site protection (and a test here).
-    assert list(posting) == ["storefront/unsubscribe.html"], posting
+    assert sorted(posting) == ["install_confirm.html", "storefront/unsubscribe.html"], posting
     assert (
         "url_for('storefront.unsubscribe', token=token)" in posting["storefront/unsubscribe.html"]
     )
+    # The connection's confirmation carries a token bound to the browser's session: posted
+    # from another site (no token, or another browser's) it is refused.
+    page = TEMPLATES.joinpath("install_confirm.html").read_text(encoding="utf-8")
+    assert 'name="form_token"' in page
+    for form in ({}, {"form_token": "another-browsers-token"}):
+        answer = client.post(
+            "/auth/woocommerce/install",
+            data={"store_url": "https://93.184.216.34", **form},
+            headers={"Origin": EVIL},
+        )
+        assert answer.status_code == 403 and "Location" not in answer.headers
     # The panel's forms post nowhere themselves: no method, no action (script sends them).
     # The panel: its shell and every view in it.
     panel = [
