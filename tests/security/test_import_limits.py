@@ -116,3 +116,14 @@ def test_cost_import_refuses_a_file_over_512_kib(app, client, db_session, bulk_s
     response = _post(client, panel_auth(app, a), "/admin/api/import/costs", body)
     _refused(response, "larger than 512 KB")
     assert _costed(db_session, a) == 0
+
+
+def test_a_cell_past_the_csv_field_limit_is_a_bad_file_not_a_crash(app, client, tenants):
+    a, _ = tenants
+    body = b"sku,quantity,expected_on\n" + b'"' + b"x" * (200 * KIB) + b'",1,2031-01-01\n'
+    counts = table_counts()
+    response = _post(client, panel_auth(app, a), "/admin/api/restocks/import", body)
+    assert response.status_code == 400 and "field larger than field limit" in str(
+        response.get_json()["errors"]
+    )
+    assert table_counts() == counts
