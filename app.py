@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin_storefront,
         health,
         integrations,
+        page_headers,
         panel_i18n,
         storefront,
         webhooks,
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(storefront.bp)
     app.register_blueprint(integrations.bp)
     panel_i18n.init_app(app)  # `_` in templates, the panel's languages
+    page_headers.init_app(app)  # frame-ancestors; no cache, no referrer for signed URLs
     for connector in registry.storefronts():
         app.register_blueprint(connector.blueprint())
 

@@ -300,6 +300,10 @@ class StorefrontConnector(Protocol):
     def blueprint(self) -> Blueprint:
         """Install routes (mounted under ``/auth/<platform>``)."""
 
+    def frame_ancestors(self, shop: str | None) -> str:
+        """The CSP ``frame-ancestors`` sources allowed to frame the admin panel of ``shop`` (a
+        store the request proved): the platform's admin when it embeds apps, else ``'none'``."""
+
     def verify_webhook(
         self, request: Request, installation_id: int | None
     ) -> VerifiedWebhook | Acknowledge:

@@ -36,6 +36,13 @@
     return text !== "" && isFinite(Number(text)) ? Number(text) : text;
   }
 
+  // A CSV past the import limits (413): what to do, with the limits the API sent.
+  function tooLarge(e) {
+    const data = e.data || {};
+    return t("Nothing was imported: the file is too large. Import at most {rows} lines ({kb} KB) at a time: split the file and upload each part.",
+      { rows: (data.max_rows || 2000).toLocaleString(locale), kb: Math.floor((data.max_bytes || 524288) / 1024) });
+  }
+
   // The words a field's <label> shows ("Expected on"), for messages about it.
   function labelOf(input) {
     const label = input && input.closest && input.closest("label");
@@ -266,6 +273,10 @@
       importForm.reset();
       await loadRestocks();
     } catch (e) {
+      if (e.status === 413) {
+        importErrors.appendChild(el("p", tooLarge(e)));
+        return;
+      }
       const problems = (e.data && e.data.errors) || [];
       importErrors.appendChild(el("p", problems.length > 1 || /^line \d+:/.test(problems[0] || "")
         ? t("Nothing was imported. Correct these lines and upload the file again:")

@@ -148,6 +148,12 @@
       form.reset();
       load(root);
     } catch (e) {
+      if (e.status === 413) {
+        const data = e.data || {};
+        set(root, "costs-status", t("Nothing was imported: the file is too large. Import at most {rows} lines ({kb} KB) at a time: split the file and upload each part.",
+          { rows: formatNumber(data.max_rows || 2000), kb: Math.floor((data.max_bytes || 524288) / 1024) }));
+        return;
+      }
       const lines = (e.data && e.data.errors) || [];
       set(root, "costs-status", lines.length ? t("Nothing was imported: {n} problems to fix.", { n: lines.length }) : e.message);
       lines.forEach(function (line) {

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from connectors.base import AppUninstalled, CustomerDataRequested, CustomerRedacted, ShopRedacted
 from models import (
     Installation,
-    InstallState,
     WebhookDelivery,
     record_activity,
     utcnow,
@@ -18,6 +17,7 @@ from models import (
 from models.installation import forget_cached_ids
 from sync import notify
 from sync.dispatch import ERASED, handle
+from sync.erasure import erase_shop
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +52,11 @@ def _uninstalled(event: AppUninstalled, session, installation, delivery):
 
 @handle.register
 def _shop_redacted(event: ShopRedacted, session, installation, delivery):
-    """Erase everything held for the shop (48 h after uninstall, Shopify asks for this)."""
-    session.execute(
-        delete(InstallState).where(
-            InstallState.platform == installation.platform,
-            InstallState.shop_domain == installation.shop_domain,
-        )
-    )
+    """Erase everything held for the shop (48 h after uninstall, Shopify asks for this): its
+    pool too when no other store shares it."""
     log.info("erasing installation %s on shop/redact", installation.id)
     forget_cached_ids()
-    session.delete(installation)  # cascades to deliveries and activity
+    erase_shop(session, installation)  # deletes this delivery too
     return ERASED
 
 

@@ -1,10 +1,13 @@
 """Outgoing messages: e-mail through SMTP (``SMTP_URL``), text messages through an HTTP gateway
-(``SMS_URL``). Without them (one machine, development) the message is written to the log.
+(``SMS_URL``). Without them (one machine, development) the log says what was not sent: to whom
+(masked), which message, how long, and its links with every token in them masked. Never the
+body: a shopper's notice carries the link that unsubscribes them, an alert the merchant's stock.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -34,7 +37,43 @@ def mask(contact: str) -> str:
     return contact[:3] + "*" * max(0, len(contact) - 5) + contact[-2:]
 
 
-def send_email(to: str, subject: str, text: str, html: str | None = None, headers=None) -> None:
+URL = re.compile(r"https?://[^\s<>\"'()]+", re.IGNORECASE)
+# A path segment shown as is: a word or a slug ("products", "blue-tee"), an API version ("v1").
+PLAIN_SEGMENT = re.compile(r"^(?:[a-z][a-z-]{0,39}|v\d{1,2})$")
+HIDDEN = "…"
+
+
+def outline_link(url: str) -> str:
+    """``https://shop.example/products/blue-tee`` as is; any other path segment (a token, an id)
+    and any query or fragment masked: ``https://app.example/storefront/v1/unsubscribe/…``."""
+    parts = urlsplit(url)
+    segments = [
+        seg if PLAIN_SEGMENT.fullmatch(seg) else HIDDEN for seg in parts.path.split("/")[1:] if seg
+    ]
+    # The host is kept whole only when it is one (no user:password@ in front of it).
+    host = parts.hostname or HIDDEN
+    if parts.port:
+        host += f":{parts.port}"
+    tail = "?" + HIDDEN if parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}" + "".join("/" + seg for seg in segments) + tail
+
+
+def outline(kind: str, text: str) -> str:
+    """What a log line may say of a message it does not show: its kind, its length, its links
+    (masked by ``outline_link``)."""
+    links = [outline_link(u.rstrip(".,;:!?")) for u in URL.findall(text)]
+    return f"{kind}, {len(text)} characters" + (f", links: {' '.join(links)}" if links else "")
+
+
+def send_email(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers=None,
+    kind: str = "e-mail",
+) -> None:
+    """Send an e-mail; ``kind`` names the message in a log line (the template it came from)."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -47,7 +86,7 @@ def send_email(to: str, subject: str, text: str, html: str | None = None, header
         message.add_alternative(html, subtype="html")
     url = current_app.config.get("SMTP_URL")
     if not url:
-        log.info("e-mail to %s (SMTP_URL unset, not sent): %s\n%s", mask(to), subject, text)
+        log.info("e-mail to %s not sent (SMTP_URL unset): %s", mask(to), outline(kind, text))
         return
     parts = urlsplit(url)
     query = parse_qs(parts.query)
@@ -71,10 +110,11 @@ def send_email(to: str, subject: str, text: str, html: str | None = None, header
         raise DeliveryError(f"mail server refused or unreachable: {type(e).__name__}") from e
 
 
-def send_sms(to: str, body: str) -> None:
+def send_sms(to: str, body: str, kind: str = "text message") -> None:
+    """Send a text message; ``kind`` names the message in a log line."""
     url = current_app.config.get("SMS_URL")
     if not url:
-        log.info("text message to %s (SMS_URL unset, not sent): %s", mask(to), body)
+        log.info("text message to %s not sent (SMS_URL unset): %s", mask(to), outline(kind, body))
         return
     try:
         response = requests.post(url, json={"to": to, "body": body}, timeout=TIMEOUT)

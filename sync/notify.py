@@ -363,7 +363,7 @@ def _deliver(channel: str, contact: str, message: dict) -> str | None:
     must not stop the run (the shopper's sign-up records the failure for the merchant)."""
     try:
         if channel == "sms":
-            send_sms(contact, message["sms"])
+            send_sms(contact, message["sms"], kind="back_in_stock_sms")
         else:
             send_email(
                 contact,
@@ -374,6 +374,7 @@ def _deliver(channel: str, contact: str, message: dict) -> str | None:
                     "List-Unsubscribe": f"<{message['unsubscribe_url']}>",
                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 },
+                kind="back_in_stock",
             )
     except DeliveryError as e:
         reason = str(e)

@@ -8,9 +8,7 @@ but "soon" — a date in the past is never shown — and the merchant is told on
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -19,10 +17,11 @@ from sqlalchemy import select
 from extensions import db
 from models import Installation, Movement, Restock, Sku, Supplier, record_activity, sku_key, utcnow
 from sync import ledger, mirror
+from sync.data import csv_io
+from sync.data.csv_io import CsvError, CsvTooLarge
 from sync.worker import job
 
-MAX_CSV_BYTES = 2 * 1024 * 1024
-MAX_CSV_ROWS = 20_000
+MAX_CSV_BYTES, MAX_CSV_ROWS = csv_io.MAX_BYTES, csv_io.MAX_ROWS
 MAX_QUANTITY = 1_000_000
 
 
@@ -176,24 +175,14 @@ def import_csv(session, pool_id: int, raw: bytes) -> dict:
 
     All or nothing: any bad line rejects the whole file, naming every bad line.
     """
-    if len(raw) > MAX_CSV_BYTES:
-        raise RestockError([f"the file is larger than {MAX_CSV_BYTES // 1024 // 1024} MB"])
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RestockError(["the file is not UTF-8 text"]) from None
-    if "\0" in text:  # not text (and PostgreSQL refuses NUL even in a lookup)
-        raise RestockError(["the file is not UTF-8 text: it contains NUL characters"])
-    reader = csv.DictReader(io.StringIO(text))
-    header = {(h or "").strip().lower() for h in reader.fieldnames or []}
-    missing = {"sku", "quantity", "expected_on"} - header
-    if missing:
-        raise RestockError([f"missing column(s): {', '.join(sorted(missing))}"])
+        lines = csv_io.read(raw, {"sku", "quantity", "expected_on"})
+    except CsvTooLarge:
+        raise  # 413: the request is refused before any line is looked up
+    except CsvError as e:
+        raise RestockError(e.errors) from None
     parsed, errors, suppliers = [], [], {}
-    for number, row in enumerate(reader, start=2):
-        if number - 1 > MAX_CSV_ROWS:
-            raise RestockError([f"more than {MAX_CSV_ROWS} lines"])
-        row = {(k or "").strip().lower(): v for k, v in row.items()}
+    for number, row in lines:
         try:
             parsed.append(_parse_row(session, pool_id, row, f"line {number}: ", suppliers))
         except RestockError as e:

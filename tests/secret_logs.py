@@ -7,7 +7,8 @@ each secret in play: the app's SECRET_KEY, TOKEN_ENCRYPTION_KEY and SHOPIFY_API_
 credential stored for the test (decrypted from the database before it is wiped: the access
 tokens the Shopify sandbox issued, WooCommerce consumer keys, secrets and webhook secrets, ad
 platform tokens, app secrets, refresh tokens and developer tokens) and the ad sandboxes' own
-credentials. A hit fails that test at teardown, naming the kind of secret and the logger, never
+credentials, and the unsubscribe link token of every notify-me sign-up (it stops the
+shopper's notices: anyone reading the log could use it). A hit fails that test at teardown, naming the kind of secret and the logger, never
 the value. Levels are the run's own (the app logs at INFO, workers at WARNING); the DEBUG flow
 is tests/test_secrets_in_logs.py.
 """
@@ -94,6 +95,21 @@ def _stored_credentials(url: str, keys: set[str], found: dict) -> None:
                         _add(found, f"{platform} {field}", value)
 
 
+def _unsubscribe_tokens(url: str, secret_keys: set[str], found: dict) -> None:
+    """The unsubscribe token of every notify-me sign-up the test stored (sync.notify)."""
+    from itsdangerous import URLSafeSerializer
+
+    with _engine(url).connect() as conn:
+        try:
+            ids = conn.execute(text("SELECT id FROM notify_subscription")).scalars().all()
+        except Exception:  # noqa: BLE001 - a test that dropped or renamed the table
+            return
+    for key in secret_keys:
+        serializer = URLSafeSerializer(key, salt="notify-unsubscribe")
+        for subscription_id in ids:
+            _add(found, "notify-me unsubscribe token", serializer.dumps(subscription_id))
+
+
 def secrets_in_play(item) -> dict[str, str]:
     """{secret value: what kind of secret it is} for this test."""
     from flask import Flask
@@ -102,9 +118,12 @@ def secrets_in_play(item) -> dict[str, str]:
 
     found: dict[str, str] = {}
     keys = {conftest._ENCRYPTION_KEY}
+    secret_keys: set[str] = set()
     apps = [v for v in item.funcargs.values() if isinstance(v, Flask)]
     for config in [conftest.base_config("sqlite://")] + [a.config for a in apps]:
         _add(found, "SECRET_KEY", config.get("SECRET_KEY"))
+        if config.get("SECRET_KEY"):
+            secret_keys.add(config["SECRET_KEY"])
         _add(found, "SHOPIFY_API_SECRET", config.get("SHOPIFY_API_SECRET"))
         for part in str(config.get("TOKEN_ENCRYPTION_KEY") or "").split(","):
             if part.strip():
@@ -118,6 +137,7 @@ def secrets_in_play(item) -> dict[str, str]:
     url = item.funcargs.get("database_url")
     if url:
         _stored_credentials(url, keys, found)
+        _unsubscribe_tokens(url, secret_keys, found)
     return found
 
 

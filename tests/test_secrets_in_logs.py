@@ -17,7 +17,7 @@ import logging
 from sqlalchemy import select, text, update
 
 from extensions import db
-from models import AdAccount, Installation
+from models import AdAccount, Installation, NotifySubscription
 from sandbox.common import ServerThread
 from tests.ads.conftest import ad_config, ad_sandboxes  # noqa: F401 - the fixture, used below
 from tests.ads.harness import PLATFORMS, Panel
@@ -172,3 +172,19 @@ def test_the_run_wide_check_catches_a_secret_in_a_log_line(app, request):
     found = secret_logs.leaks(secret_logs.CAPTURE.lines, secret_logs.secrets_in_play(request.node))
     secret_logs.CAPTURE.lines.clear()  # this test's leak is on purpose
     assert found == ["SHOPIFY_API_SECRET in a log line of sync.example"]
+
+
+def test_the_run_wide_check_catches_an_unsubscribe_token(app, db_session, request):
+    """A shopper's unsubscribe link is a secret to the run-wide check too."""
+    from sync.notify import unsubscribe_token
+    from tests import secret_logs
+    from tests.security.conftest import make_tenant
+
+    make_tenant(db_session, "alpha")
+    [signup] = db_session.scalars(select(NotifySubscription)).all()
+    with app.test_request_context():
+        token = unsubscribe_token(signup)
+    logging.getLogger("sync.example").info("unsubscribe: https://x/unsubscribe/%s", token)
+    found = secret_logs.leaks(secret_logs.CAPTURE.lines, secret_logs.secrets_in_play(request.node))
+    secret_logs.CAPTURE.lines.clear()  # this test's leak is on purpose
+    assert "notify-me unsubscribe token in a log line of sync.example" in found

@@ -22,6 +22,7 @@ from sync.storefront_settings import TEXT_KEYS
 from views import panel_i18n
 from views.admin_activity import latest_entries
 from views.admin_api import panel_token
+from views.page_headers import set_frame_ancestors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -175,6 +176,7 @@ def panel(platform: str):
             message="This page needs a valid link from your store; it may have expired.",
             retry_url=None,
         ), 401
+    set_frame_ancestors(connector.frame_ancestors(shop))
     installation = Installation.find(db.session, platform, shop)
     if installation is None:
         abort(404)

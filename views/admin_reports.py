@@ -17,7 +17,7 @@ from extensions import db
 from models import record_activity
 from sync import reports
 from sync.data import costs, exports
-from sync.data.csv_io import CsvError
+from sync.data.csv_io import CsvError, CsvTooLarge
 from views.admin_api import ApiError, admin_required
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/api")
@@ -36,7 +36,9 @@ def _report_error(e: reports.ReportError):
 @bp.errorhandler(CsvError)
 def _csv_error(e: CsvError):
     db.session.rollback()
-    return jsonify(error="nothing was imported: " + str(e), errors=e.errors), 422
+    if isinstance(e, CsvTooLarge):
+        return jsonify(e.body()), e.status
+    return jsonify(error="nothing was imported: " + str(e), errors=e.errors), e.status
 
 
 def _params() -> tuple[int, int]:

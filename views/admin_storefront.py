@@ -23,6 +23,7 @@ from models import (
     record_activity,
 )
 from sync import availability, restocks
+from sync.data.csv_io import CsvTooLarge
 from sync.storefront_settings import SettingsError, storefront_settings, validated
 from views.admin_api import ApiError, _job, _json_body, admin_required
 
@@ -39,6 +40,12 @@ def _api_error(e: ApiError):
 def _restock_error(e: restocks.RestockError):
     db.session.rollback()
     return jsonify(error=str(e), errors=e.errors), 400
+
+
+@bp.errorhandler(CsvTooLarge)
+def _csv_too_large(e: CsvTooLarge):
+    db.session.rollback()
+    return jsonify(e.body()), e.status
 
 
 @bp.errorhandler(SettingsError)

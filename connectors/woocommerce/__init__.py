@@ -14,3 +14,7 @@ class WooCommerceConnector(ModuleConnector):
     # The REST API can only re-read before writing (see inventory.write_levels).
     compare_and_set: ClassVar[bool] = False
     auth, webhooks, inventory, storefront = auth, webhooks, inventory, storefront
+
+    def frame_ancestors(self, shop: str | None) -> str:
+        """The panel opens standalone from a signed launch link: nothing may frame it."""
+        return "'none'"

@@ -152,7 +152,7 @@ def send(channel: str, settings: Settings, subject: str, lines: list[str]) -> No
     if channel == EMAIL:
         body = "\n".join(f"- {line}" for line in lines)
         body += "\n\nStockGuard — change these alerts in the StockGuard panel (Alerts)."
-        mail.send_email(", ".join(settings.email_recipients), subject, body)
+        mail.send_email(", ".join(settings.email_recipients), subject, body, kind="stock alert")
     elif channel == WEBHOOK:
         post_webhook(settings.webhook_url, slack_payload(subject, lines))
     else:

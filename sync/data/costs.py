@@ -18,8 +18,7 @@ from money import MAX_MINOR, exponent
 from sync.data import csv_io
 from sync.data.csv_io import CsvError
 
-MAX_BYTES = 900 * 1024  # under MAX_CONTENT_LENGTH (1 MB), so the limit is ours to explain
-MAX_ROWS = 50_000
+MAX_BYTES, MAX_ROWS = csv_io.MAX_BYTES, csv_io.MAX_ROWS  # under MAX_CONTENT_LENGTH (1 MB)
 CHUNK = 5_000
 _AMOUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
 
@@ -47,7 +46,7 @@ def import_csv(session, pool_id: int, raw: bytes) -> dict:
     """Set ``unit_cost_minor`` of the pool's SKUs from the file; CsvError lists every bad line."""
     pool = session.get(StockPool, pool_id)
     currency = pool.setting("currency", None) if pool else None
-    lines = list(csv_io.read(raw, {"sku", "unit_cost"}, max_bytes=MAX_BYTES, max_rows=MAX_ROWS))
+    lines = csv_io.read(raw, {"sku", "unit_cost"})
     if not lines:
         raise CsvError(["the file has no lines under its header"])
     keys = sorted({sku_key(row.get("sku")) for _, row in lines} - {None})

@@ -5,12 +5,14 @@ and customers/redact."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 from sqlalchemy import func, select
 
 from extensions import db
 from models import JobRun, NotifySubscription
+from tests.conftest import wait_for
 from tests.storefront_api.conftest import ORIGIN, SHOP
 
 
@@ -218,3 +220,39 @@ def test_the_same_sign_up_twice_at_once_is_stored_once(shop):
         t.join(10)
     assert sorted(codes) == [200, 200, 200, 201]
     assert [s.contact for s in subscriptions(shop)] == ["twin@example.com"]
+
+
+def test_notices_not_sent_for_want_of_smtp_or_sms_log_neither_body_nor_token(shop, caplog):
+    """Without SMTP_URL and SMS_URL (one machine, development) a notice is only logged: to whom
+    (masked), which message, its links with their tokens masked. Never its body, never the
+    shopper's unsubscribe link (tests/secret_logs.py checks every test's logs for those too)."""
+    from sync.notify import unsubscribe_token
+
+    caplog.set_level(logging.INFO)
+    assert shop.app.config["SMTP_URL"] is None and shop.app.config["SMS_URL"] is None
+    assert sign_up(shop, "mail.shopper@example.com").status_code == 201
+    assert sign_up(shop, "+33 6 12 34 56 78").status_code == 201
+    shop.set_available("TEE-L", 2)
+    wait_for(lambda: all(s.status == "sent" for s in subscriptions(shop)), timeout=15)
+    shop.idle()
+    with shop.app.app_context():
+        tokens = [
+            unsubscribe_token(db.session.get(NotifySubscription, s.id)) for s in subscriptions(shop)
+        ]
+    lines = [r.getMessage() for r in caplog.records if r.name == "sync.mail"]
+    unsubscribe = r"https://\S+/storefront/v1/unsubscribe/…"
+    product = rf"https://{re.escape(SHOP)}/products/[a-z-]+"
+    assert len(lines) == 2, lines
+    assert re.fullmatch(
+        rf"e-mail to m\*\*\*@example\.com not sent \(SMTP_URL unset\): back_in_stock, "
+        rf"\d+ characters, links: {product} {unsubscribe}",
+        lines[0],
+    ), lines[0]
+    assert re.fullmatch(
+        rf"text message to \+33\*+78 not sent \(SMS_URL unset\): back_in_stock_sms, "
+        rf"\d+ characters, links: {product} {unsubscribe}",
+        lines[1],
+    ), lines[1]
+    logged = caplog.text
+    assert not [t for t in tokens if t in logged]
+    assert "Linen Tee" not in "\n".join(lines)  # the body (and its subject) stay out
