@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from flask import url_for
+
 from connectors.base import ModuleConnector
 from connectors.shopify import auth, inventory, storefront, webhooks
 
@@ -13,4 +15,10 @@ class ShopifyConnector(ModuleConnector):
     display_name: ClassVar[str] = "Shopify"
     # inventorySetQuantities refuses a stale changeFromQuantity.
     compare_and_set: ClassVar[bool] = True
+    # The app's credentials from the Partner Dashboard (OAuth, session tokens, webhook HMAC).
+    config_keys: ClassVar[tuple[str, ...]] = ("SHOPIFY_API_KEY", "SHOPIFY_API_SECRET")
     auth, webhooks, inventory, storefront = auth, webhooks, inventory, storefront
+
+    def reconnect_url(self, installation) -> str:
+        """OAuth again: Shopify issues a new token."""
+        return url_for("shopify.install", shop=installation.shop_domain)

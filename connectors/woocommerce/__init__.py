@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from flask import url_for
+
 from connectors.base import ModuleConnector
 from connectors.woocommerce import auth, inventory, storefront, webhooks
 
@@ -13,4 +15,10 @@ class WooCommerceConnector(ModuleConnector):
     display_name: ClassVar[str] = "WooCommerce"
     # The REST API can only re-read before writing (see inventory.write_levels).
     compare_and_set: ClassVar[bool] = False
+    # Keys come from each store's app authorization: nothing to configure.
+    config_keys: ClassVar[tuple[str, ...]] = ()
     auth, webhooks, inventory, storefront = auth, webhooks, inventory, storefront
+
+    def reconnect_url(self, installation) -> str:
+        """The app authorization again: WooCommerce issues a new key."""
+        return url_for("woocommerce.install", store_url=installation.shop_domain)
