@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin_api,
         admin_panel_api,
         admin_reports,
+        admin_store,
         admin_storefront,
         health,
         integrations,
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_ads.bp)
     app.register_blueprint(admin_storefront.bp)
     app.register_blueprint(admin_reports.bp)
+    app.register_blueprint(admin_store.bp)
     app.register_blueprint(admin_alerts.bp)
     app.register_blueprint(admin_alert_mode.bp)
     app.register_blueprint(admin_panel_api.bp)

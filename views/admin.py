@@ -21,6 +21,7 @@ from sync.storefront_settings import TEXT_KEYS
 from views import panel_i18n
 from views.admin_activity import latest_entries
 from views.admin_api import panel_token
+from views.admin_store import disconnected
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -212,6 +213,7 @@ def panel(platform: str):
         scripts=view_scripts(views) + list(CARD_SCRIPTS),
         embed=embed_script(platform),
         installation=installation,
+        disconnected=disconnected(installation),
         platform_name=connector.display_name,
         activity=activity,
         more_activity=more_activity,

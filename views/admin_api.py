@@ -93,7 +93,8 @@ def admin_required(view):
         installation = _installation_from_request()
         if installation is None:
             return jsonify(error="a valid panel or session token is required"), 401
-        if not installation.is_active:
+        # A store whose credential was refused keeps its panel: it shows how to reconnect.
+        if not installation.is_installed:
             return jsonify(error="StockGuard is not connected to this store"), 403
         # PostgreSQL refuses NUL in text, even in a lookup; no address of ours has a use for it.
         if "\0" in request.path or any("\0" in k + v for k, v in request.args.items(multi=True)):
