@@ -75,8 +75,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(storefront.bp)
     app.register_blueprint(integrations.bp)
     panel_i18n.init_app(app)  # `_` in templates, the panel's languages
-    for connector in registry.storefronts():
-        app.register_blueprint(connector.blueprint())
+    # Only the enabled platforms' install routes exist (STOCKGUARD_PLATFORMS).
+    for name in app.config["STOCKGUARD_PLATFORMS"]:
+        app.register_blueprint(registry.storefront(name).blueprint())
 
     @app.errorhandler(413)
     def too_large(e):

@@ -154,7 +154,7 @@ def view_scripts(views: list[str]) -> list[str]:
 
 @bp.get("/<platform>")
 def panel(platform: str):
-    connector = registry.storefront(platform)
+    connector = registry.enabled(platform)
     if connector is None:
         abort(404)
     try:

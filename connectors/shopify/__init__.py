@@ -17,6 +17,8 @@ class ShopifyConnector(ModuleConnector):
     compare_and_set: ClassVar[bool] = True
     # The app's credentials from the Partner Dashboard (OAuth, session tokens, webhook HMAC).
     config_keys: ClassVar[tuple[str, ...]] = ("SHOPIFY_API_KEY", "SHOPIFY_API_SECRET")
+    # The install route's parameter naming the store.
+    install_store_param: ClassVar[str] = "shop"
     auth, webhooks, inventory, storefront = auth, webhooks, inventory, storefront
 
     def reconnect_url(self, installation) -> str:

@@ -17,6 +17,8 @@ class WooCommerceConnector(ModuleConnector):
     compare_and_set: ClassVar[bool] = False
     # Keys come from each store's app authorization: nothing to configure.
     config_keys: ClassVar[tuple[str, ...]] = ()
+    # The install route's parameter naming the store.
+    install_store_param: ClassVar[str] = "store_url"
     auth, webhooks, inventory, storefront = auth, webhooks, inventory, storefront
 
     def reconnect_url(self, installation) -> str:
