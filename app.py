@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin_panel_api,
         admin_pool,
         admin_reports,
+        admin_store,
         admin_storefront,
         health,
         integrations,
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_ads.bp)
     app.register_blueprint(admin_storefront.bp)
     app.register_blueprint(admin_reports.bp)
+    app.register_blueprint(admin_store.bp)
     app.register_blueprint(admin_alerts.bp)
     app.register_blueprint(admin_alert_mode.bp)
     app.register_blueprint(admin_panel_api.bp)
@@ -79,8 +81,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(integrations.bp)
     panel_i18n.init_app(app)  # `_` in templates, the panel's languages
     page_headers.init_app(app)  # frame-ancestors; no cache, no referrer for signed URLs
-    for connector in registry.storefronts():
-        app.register_blueprint(connector.blueprint())
+    # Only the enabled platforms' install routes exist (STOCKGUARD_PLATFORMS).
+    for name in app.config["STOCKGUARD_PLATFORMS"]:
+        app.register_blueprint(registry.storefront(name).blueprint())
 
     @app.errorhandler(413)
     def too_large(e):

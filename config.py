@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from connectors import registry
+
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
@@ -23,12 +25,11 @@ DEFAULT_SHOPIFY_SCOPES = (
     "read_orders,read_locations,read_publications,write_publications"
 )
 
-# Secrets that production must be given. Development invents them (see _dev_secrets).
+# Secrets that production must be given, whatever the platforms. Each enabled platform adds its
+# own (its connector's ``config_keys``). Development invents them (see _dev_secrets).
 REQUIRED_SECRETS = (
     "SECRET_KEY",
     "TOKEN_ENCRYPTION_KEY",
-    "SHOPIFY_API_KEY",
-    "SHOPIFY_API_SECRET",
     "APP_URL",
 )
 
@@ -55,16 +56,44 @@ def _dev_secrets() -> dict[str, str]:
     return values
 
 
+def _platforms(value) -> tuple[str, ...]:
+    """``STOCKGUARD_PLATFORMS`` ("shopify,woocommerce"): the storefront platforms served."""
+    if isinstance(value, str):
+        value = value.split(",")
+    names = tuple(dict.fromkeys(n.strip().lower() for n in value if n and n.strip()))
+    unknown = [n for n in names if n not in registry.STOREFRONTS]
+    if unknown:
+        raise ConfigError(
+            "StockGuard cannot start: STOCKGUARD_PLATFORMS names unknown platforms "
+            + ", ".join(unknown)
+            + " (known: "
+            + ", ".join(registry.STOREFRONTS)
+            + ")."
+        )
+    if not names:
+        raise ConfigError("StockGuard cannot start: STOCKGUARD_PLATFORMS enables no platform.")
+    return names
+
+
 def load_config(overrides: dict | None = None, environ: dict | None = None) -> dict:
     """Build the Flask config mapping from ``environ`` (default ``os.environ``) plus overrides."""
     env = dict(os.environ if environ is None else environ)
     overrides = dict(overrides or {})
     mode = overrides.get("ENV") or env.get("STOCKGUARD_ENV", "production")
+    platforms = _platforms(
+        overrides.get("STOCKGUARD_PLATFORMS")
+        or env.get("STOCKGUARD_PLATFORMS")
+        or ",".join(registry.STOREFRONTS)
+    )
+    platform_keys = [key for name in platforms for key in registry.config_keys(name)]
 
     cfg: dict = {
         "ENV": mode,
-        "SHOPIFY_API_KEY": env.get("SHOPIFY_API_KEY"),
-        "SHOPIFY_API_SECRET": env.get("SHOPIFY_API_SECRET"),
+        "STOCKGUARD_PLATFORMS": platforms,
+        # Every platform's own settings, from the environment (required only when enabled).
+        **{
+            key: env.get(key) for name in registry.STOREFRONTS for key in registry.config_keys(name)
+        },
         "SHOPIFY_SCOPES": env.get("SHOPIFY_SCOPES", DEFAULT_SHOPIFY_SCOPES),
         "SHOPIFY_API_VERSION": SHOPIFY_API_VERSION,
         "APP_URL": (env.get("APP_URL") or "").rstrip("/") or None,
@@ -119,14 +148,16 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         "SESSION_COOKIE_SAMESITE": "Lax",
     }
     cfg.update(overrides)
+    cfg["STOCKGUARD_PLATFORMS"] = platforms
+    required = (*REQUIRED_SECRETS, *platform_keys)
 
     if cfg["ENV"] == "development":
         dev = _dev_secrets()
-        for name in REQUIRED_SECRETS:
+        for name in required:
             if not cfg.get(name):
-                cfg[name] = dev[name]
+                cfg[name] = dev.get(name) or secrets.token_hex(16)
     else:
-        missing = [name for name in REQUIRED_SECRETS if not cfg.get(name)]
+        missing = [name for name in required if not cfg.get(name)]
         if missing:
             raise ConfigError(
                 "StockGuard cannot start: missing "

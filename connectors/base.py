@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from connectors.errors import ConnectorError
 
 if TYPE_CHECKING:
     from flask import Blueprint, Request
@@ -288,11 +291,26 @@ class WebhookRegistration:
     kept: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Disconnection:
+    """What ``disconnect`` did on the platform, and what only the merchant can do there
+    (``steps``: language code → text, English always present; empty when nothing is left)."""
+
+    removed: list[str] = field(default_factory=list)
+    steps: dict[str, str] = field(default_factory=dict)
+    # False when the platform disconnects apps itself (the merchant uninstalls there and the
+    # platform tells us): then nothing was changed and ``steps`` says where to do it.
+    done: bool = True
+
+
 class StorefrontConnector(Protocol):
     """One storefront platform, as the engine and the web layer see it."""
 
     platform: ClassVar[str]
     display_name: ClassVar[str]
+    # Configuration the platform needs when it is enabled (config.py requires them in
+    # production, STOCKGUARD_PLATFORMS says which platforms are enabled).
+    config_keys: ClassVar[tuple[str, ...]]
     # True when write_levels is atomic compare-and-set on the platform; False when it can only
     # re-read before writing (a sale between the read and the write can be overwritten).
     compare_and_set: ClassVar[bool]
@@ -314,6 +332,13 @@ class StorefrontConnector(Protocol):
 
     def register_webhooks(self, installation: Installation) -> WebhookRegistration:
         """Make the platform's subscriptions for ``installation`` match what we need."""
+
+    def disconnect(self, installation: Installation) -> Disconnection:
+        """Remove what StockGuard set up on the store (its webhooks) while the credential still
+        works; the caller then forgets the credential."""
+
+    def reconnect_url(self, installation: Installation) -> str:
+        """Where the merchant starts the install again for this store (app-relative path)."""
 
     def locations(self, installation: Installation) -> list[ChannelLocation]:
         """Where the channel keeps stock; the primary one first."""
@@ -370,18 +395,27 @@ class StorefrontConnector(Protocol):
         to pass as ``restore`` to undo it (the variants' previous policy)."""
 
 
+@contextmanager
+def _calls_for(installation):
+    """Name the installation on a failure of its calls (the engine reacts per store)."""
+    try:
+        yield
+    except ConnectorError as e:
+        if e.installation_id is None:
+            e.installation_id = installation.id
+        raise
+
+
 class ModuleConnector:
     """A storefront connector assembled from its platform package's modules.
 
     Subclasses name ``auth`` (blueprint ``bp``, ``authenticate_admin``), ``webhooks`` (``verify``,
-    ``parse``, ``register``), ``inventory`` (catalog, levels and orders) and ``storefront``
-    (origins, visibility, pre-order) modules.
+    ``parse``, ``register``, ``unregister``), ``inventory`` (catalog, levels and orders) and
+    ``storefront`` (origins, visibility, pre-order) modules. Every call made for an installation
+    raises its ``ConnectorError`` with ``installation_id`` set.
     """
 
-    auth: ClassVar[object]
-    webhooks: ClassVar[object]
-    inventory: ClassVar[object]
-    storefront: ClassVar[object]
+    config_keys: ClassVar[tuple[str, ...]] = ()
 
     def blueprint(self):
         return self.auth.bp
@@ -396,43 +430,65 @@ class ModuleConnector:
         return self.webhooks.parse(topic, payload)
 
     def register_webhooks(self, installation):
-        return self.webhooks.register(installation)
+        with _calls_for(installation):
+            return self.webhooks.register(installation)
 
     def locations(self, installation):
-        return self.inventory.locations(installation)
+        with _calls_for(installation):
+            return self.inventory.locations(installation)
 
     def catalog(self, installation, location_ref):
-        return self.inventory.catalog(installation, location_ref)
+        return _tagged_pages(
+            installation, lambda: self.inventory.catalog(installation, location_ref)
+        )
 
     def product_items(self, installation, product_ref, location_ref):
-        return self.inventory.product_items(installation, product_ref, location_ref)
+        with _calls_for(installation):
+            return self.inventory.product_items(installation, product_ref, location_ref)
 
     def read_levels(self, installation, listings, location_ref):
-        return self.inventory.read_levels(installation, listings, location_ref)
+        with _calls_for(installation):
+            return self.inventory.read_levels(installation, listings, location_ref)
 
     def write_levels(self, installation, writes, location_ref):
-        return self.inventory.write_levels(installation, writes, location_ref)
+        with _calls_for(installation):
+            return self.inventory.write_levels(installation, writes, location_ref)
 
     def read_order(self, installation, order_ref):
-        return self.inventory.read_order(installation, order_ref)
+        with _calls_for(installation):
+            return self.inventory.read_order(installation, order_ref)
 
     def orders_since(self, installation, since):
-        return self.inventory.orders_since(installation, since)
+        return _tagged_pages(installation, lambda: self.inventory.orders_since(installation, since))
 
     def storefront_origins(self, installation):
-        return self.storefront.storefront_origins(installation)
+        with _calls_for(installation):
+            return self.storefront.storefront_origins(installation)
 
     def product_hidden(self, installation, product_ref):
-        return self.storefront.product_hidden(installation, product_ref)
+        with _calls_for(installation):
+            return self.storefront.product_hidden(installation, product_ref)
 
     def hide_product(self, installation, product_ref):
-        return self.storefront.hide_product(installation, product_ref)
+        with _calls_for(installation):
+            return self.storefront.hide_product(installation, product_ref)
 
     def show_product(self, installation, product_ref, restore):
-        return self.storefront.show_product(installation, product_ref, restore)
+        with _calls_for(installation):
+            return self.storefront.show_product(installation, product_ref, restore)
 
     def set_backorders(self, installation, product_ref, allow, restore):
-        return self.storefront.set_backorders(installation, product_ref, allow, restore)
+        with _calls_for(installation):
+            return self.storefront.set_backorders(installation, product_ref, allow, restore)
+
+    def disconnect(self, installation):
+        with _calls_for(installation):
+            return self.webhooks.unregister(installation)
+
+
+def _tagged_pages(installation, pages):
+    with _calls_for(installation):
+        yield from pages()
 
 
 # --------------------------------------------------------------------------- ad platforms

@@ -12,6 +12,10 @@ class ConnectorError(Exception):
     """A platform call failed. ``retryable`` tells jobs whether trying again can help."""
 
     retryable = False
+    # The installation whose call failed, when a storefront connector made it (set by
+    # ``connectors.base.ModuleConnector``): the engine marks that store when its credential is
+    # refused, whichever job made the call.
+    installation_id: int | None = None
 
     def __init__(self, message: str, *, status: int | None = None, body: str | None = None):
         super().__init__(message)

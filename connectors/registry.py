@@ -14,18 +14,40 @@ STOREFRONTS: dict[str, str] = {
 }
 
 
+def _storefront_class(platform: str):
+    module, _, cls = STOREFRONTS[platform].partition(":")
+    return getattr(import_module(module), cls)
+
+
 @cache
 def storefront(platform: str) -> StorefrontConnector | None:
     """The connector for ``platform``, or None for a name we don't know."""
-    target = STOREFRONTS.get(platform)
-    if target is None:
+    if platform not in STOREFRONTS:
         return None
-    module, _, cls = target.partition(":")
-    return getattr(import_module(module), cls)()
+    return _storefront_class(platform)()
 
 
 def storefronts() -> list[StorefrontConnector]:
     return [storefront(name) for name in STOREFRONTS]
+
+
+def config_keys(platform: str) -> tuple[str, ...]:
+    """The configuration ``platform`` needs when enabled (its connector's ``config_keys``)."""
+    return tuple(_storefront_class(platform).config_keys)
+
+
+def enabled(platform: str) -> StorefrontConnector | None:
+    """The connector for ``platform`` if this app enables it (``STOCKGUARD_PLATFORMS``):
+    the web routes of a platform not enabled answer 404."""
+    from flask import current_app
+
+    if platform not in current_app.config.get("STOCKGUARD_PLATFORMS", tuple(STOREFRONTS)):
+        return None
+    return storefront(platform)
+
+
+def enabled_storefronts() -> list[StorefrontConnector]:
+    return [c for c in (enabled(name) for name in STOREFRONTS) if c is not None]
 
 
 ADS: dict[str, str] = {

@@ -32,6 +32,9 @@ STOCKOUT_BEFORE_RESTOCK = "stockout_before_restock"
 RESTOCK_OVERDUE = "restock_overdue"
 SALES_SPIKE = "sales_spike"
 CONDITIONS = (BELOW_THRESHOLD, STOCKOUT_BEFORE_RESTOCK, RESTOCK_OVERDUE, SALES_SPIKE)
+# About a store, not a SKU: the platform refused its credential (sync/connection.py opens and
+# clears it; the sweep leaves it alone).
+STORE_DISCONNECTED = "store_disconnected"
 
 EMAIL, WEBHOOK = "email", "webhook"
 CHANNELS = (EMAIL, WEBHOOK)
@@ -74,7 +77,8 @@ class AlertSettings(Base):
 
 
 class Alert(Base):
-    """One condition true for one SKU, from ``opened_at`` until ``cleared_at``."""
+    """One condition true for one SKU (or, for store conditions, one store), from
+    ``opened_at`` until ``cleared_at``."""
 
     __tablename__ = "alert"
     __table_args__ = (
@@ -89,6 +93,14 @@ class Alert(Base):
             postgresql_where=text("cleared_at IS NULL"),
             sqlite_where=text("cleared_at IS NULL"),
         ),
+        Index(
+            "uq_alert_store_open",
+            "installation_id",
+            "condition",
+            unique=True,
+            postgresql_where=text("cleared_at IS NULL AND installation_id IS NOT NULL"),
+            sqlite_where=text("cleared_at IS NULL AND installation_id IS NOT NULL"),
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -96,7 +108,11 @@ class Alert(Base):
     pool_id: Mapped[int] = mapped_column(
         ForeignKey("stock_pool.id", ondelete="CASCADE"), index=True
     )
-    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), index=True)
+    # None for an alert about a store (then ``installation_id`` names it).
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), index=True)
+    installation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("installation.id", ondelete="CASCADE"), index=True
+    )
     condition: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     cleared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -44,6 +44,10 @@ class Installation(Base):
     ACTIVE = "active"
     INSTALLING = "installing"
     UNINSTALLED = "uninstalled"
+    # The platform refused the stored credential (key deleted, token revoked): its webhooks
+    # may still arrive and are applied, but nothing is written to or read from the store until
+    # the merchant reconnects it (sync/connection.py).
+    NEEDS_RECONNECT = "needs_reconnect"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
@@ -86,6 +90,11 @@ class Installation(Base):
     @property
     def is_active(self) -> bool:
         return self.status == self.ACTIVE
+
+    @property
+    def is_installed(self) -> bool:
+        """Installed, whether or not the platform still accepts its credential."""
+        return self.status in (self.ACTIVE, self.NEEDS_RECONNECT)
 
     @property
     def credentials(self) -> dict:

@@ -1,6 +1,7 @@
 // StockGuard panel — the Settings view: the store's stock kept back (channel buffer, pool
 // safety buffer, last-units sharing, settle time), the location that feeds the pool and the
-// panel's language, from GET/PUT /admin/api/settings. Every API text is set as textContent.
+// panel's language, from GET/PUT /admin/api/settings; and "disconnect this store" (POST
+// /admin/api/store/disconnect). Every API text is set as textContent.
 (function () {
   "use strict";
   const P = window.StockGuardPanel;
@@ -113,6 +114,37 @@
     }
   }
 
+  // Disconnecting asks first; what is left for the merchant to do on the platform (delete the
+  // key there) comes back in the answer, in the panel's language, and stays on screen.
+  async function disconnect(root, form) {
+    const erase = form.elements.erase.checked;
+    const question = erase
+      ? P.t("Disconnect this store from StockGuard and erase its listings and activity? This cannot be undone.")
+      : P.t("Disconnect this store from StockGuard?");
+    if (!window.confirm(question)) return;
+    const status = P.find(root, "store-disconnect-status");
+    const steps = P.find(root, "store-disconnect-steps");
+    const error = P.find(root, "store-disconnect-error");
+    error.textContent = "";
+    status.textContent = P.t("Disconnecting…");
+    try {
+      const answer = await P.api("POST", "/store/disconnect", { erase: erase, locale: P.lang });
+      status.textContent = P.t("Disconnected.");
+      form.querySelector('[data-test="store-disconnect"]').disabled = true;
+      if (answer.steps) {
+        steps.textContent = answer.steps;
+        steps.hidden = false;
+      }
+    } catch (e) {
+      status.textContent = "";
+      error.textContent = e.message;
+      if (e.data && e.data.steps) {
+        steps.textContent = e.data.steps;
+        steps.hidden = false;
+      }
+    }
+  }
+
   function setUp(root) {
     const form = root.querySelector("#store-settings-form");
     if (!root.dataset.ready) {
@@ -120,6 +152,11 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         save(root, form);
+      });
+      const out = root.querySelector("#store-disconnect-form");
+      out.addEventListener("submit", function (event) {
+        event.preventDefault();
+        disconnect(root, out);
       });
     }
     return form;

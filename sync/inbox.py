@@ -121,7 +121,8 @@ def _apply(session, delivery: WebhookDelivery, installation: Installation | None
     if installation is None:
         delivery.last_error = "installation no longer exists"
         return WebhookDelivery.SKIPPED
-    if not installation.is_active and not all(isinstance(e, lifecycle.ALWAYS) for e in events):
+    # A store whose credential was refused still sells: its deliveries are applied.
+    if not installation.is_installed and not all(isinstance(e, lifecycle.ALWAYS) for e in events):
         delivery.last_error = f"installation is {installation.status}"
         return WebhookDelivery.SKIPPED
     outcome = WebhookDelivery.PROCESSED

@@ -17,7 +17,7 @@ from connectors.installs import EXTENSION, InstallGrant
 from extensions import db
 from models import Installation, Listing, StockPool, record_activity, utcnow
 from models.installation import forget_cached_ids
-from sync import catalog
+from sync import catalog, connection
 from sync.pools import read_link_token
 
 INVITATION_DAYS = 7
@@ -70,8 +70,8 @@ def complete(session, grant: InstallGrant) -> Installation:
     installation.name = grant.name or installation.name
     installation.scopes = grant.scopes
     installation.credentials = grant.credentials  # a re-install replaces the credentials
-    installation.status = Installation.ACTIVE
-    installation.uninstalled_at = None
+    # Active again; a store whose credential had been refused catches up (pushes, reconcile).
+    connection.credentials_restored(session, installation)
     installation.settings = {**(installation.settings or {}), **grant.settings}
     session.flush()
     catalog.installed(session, installation)

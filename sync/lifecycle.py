@@ -29,6 +29,19 @@ ALWAYS = (AppUninstalled, ShopRedacted, CustomerRedacted, CustomerDataRequested)
 @handle.register
 def _uninstalled(event: AppUninstalled, session, installation, delivery):
     """Drop the token and stop the store's pending work; keep data until shop/redact."""
+    uninstall(
+        session,
+        installation,
+        "StockGuard was uninstalled; its access token was deleted",
+        keep_delivery_id=delivery.id,
+    )
+
+
+def uninstall(
+    session, installation, message: str, keep_delivery_id: int | None = None, **details
+) -> int:
+    """Forget the store's credential, mark it uninstalled and skip its pending deliveries (but
+    ``keep_delivery_id``, the one being processed); its data stays. The deliveries stopped."""
     installation.status = Installation.UNINSTALLED
     installation.uninstalled_at = utcnow()
     installation.credentials = None
@@ -37,17 +50,14 @@ def _uninstalled(event: AppUninstalled, session, installation, delivery):
         .where(
             WebhookDelivery.installation_id == installation.id,
             WebhookDelivery.status.in_([WebhookDelivery.PENDING, WebhookDelivery.FAILED]),
-            WebhookDelivery.id != delivery.id,
+            WebhookDelivery.id != (keep_delivery_id or 0),
         )
         .values(status=WebhookDelivery.SKIPPED, last_error="installation uninstalled")
     ).rowcount
     record_activity(
-        session,
-        installation,
-        "uninstall",
-        "StockGuard was uninstalled; its access token was deleted",
-        pending_work_stopped=stopped,
+        session, installation, "uninstall", message, pending_work_stopped=stopped, **details
     )
+    return stopped
 
 
 @handle.register
@@ -58,6 +68,14 @@ def _shop_redacted(event: ShopRedacted, session, installation, delivery):
     forget_cached_ids()
     erase_shop(session, installation)  # deletes this delivery too
     return ERASED
+
+
+def erase(session, installation) -> None:
+    """Delete the installation and everything held under it — its pool too when no other store
+    shares it (the merchant's "disconnect and erase", and shop/redact)."""
+    log.info("erasing installation %s", installation.id)
+    forget_cached_ids()
+    erase_shop(session, installation)
 
 
 def _mentions(delivery: WebhookDelivery, event) -> bool:

@@ -448,11 +448,17 @@ def fold(session, skus, installation, listing: Listing, observed: int | None, ki
 
 @job
 def sweep_pushes() -> int:
-    """Enqueue a push for every store with listings still marked (an enqueue lost with Redis)."""
+    """Enqueue a push for every store with listings still marked (an enqueue lost with Redis);
+    a store that needs reconnecting keeps its marks until it is reconnected."""
     ids = list(
         db.session.scalars(
             select(Listing.installation_id)
-            .where(Listing.push_pending.is_(True), Listing.status == Listing.LINKED)
+            .join(Installation, Installation.id == Listing.installation_id)
+            .where(
+                Listing.push_pending.is_(True),
+                Listing.status == Listing.LINKED,
+                Installation.status == Installation.ACTIVE,
+            )
             .distinct()
         )
     )

@@ -33,11 +33,25 @@ def job(fn):
 
 
 def _clean(fn, args, kwargs):
-    """Each job gets a fresh session: a worker runs many jobs inside one app context."""
+    """Each job gets a fresh session: a worker runs many jobs inside one app context.
+
+    A store that refused its credential (``Unauthorized`` naming the installation, whichever
+    call of whichever job) is marked for reconnection and the job ends: retrying can't help
+    until the merchant reconnects it, and the store's own jobs must not hold the queue."""
+    from connectors.errors import Unauthorized
     from extensions import db
 
     db.session.remove()
     try:
         return fn(*args, **kwargs)
+    except Unauthorized as e:
+        if e.installation_id is None:
+            raise
+        from sync.connection import credentials_refused
+
+        db.session.rollback()
+        credentials_refused(db.session, e.installation_id, e)
+        db.session.commit()
+        return None
     finally:
         db.session.remove()

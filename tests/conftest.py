@@ -139,6 +139,9 @@ def base_config(database_url: str, **overrides) -> dict:
         "REDIS_URL": None,
         "ALLOW_HTTP_STORES": True,
         "STORE_PRIVATE_OK": True,  # the sandbox stores are on loopback
+        # Every test connects stores from 127.0.0.1, counted in Redis across the run when the
+        # app has it; tests of the limit set their own.
+        "INSTALL_RATE_LIMIT": 0,
         "ALERT_WEBHOOK_PRIVATE_OK": True,  # the alert webhook receiver is on loopback
         "JOB_RETRY_INTERVALS": (0.05, 0.1),
     }

@@ -22,6 +22,7 @@ from sync.storefront_settings import TEXT_KEYS
 from views import panel_i18n
 from views.admin_activity import latest_entries
 from views.admin_api import panel_token
+from views.admin_store import disconnected
 from views.page_headers import set_frame_ancestors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -156,7 +157,7 @@ def view_scripts(views: list[str]) -> list[str]:
 
 @bp.get("/<platform>")
 def panel(platform: str):
-    connector = registry.storefront(platform)
+    connector = registry.enabled(platform)
     if connector is None:
         abort(404)
     try:
@@ -216,6 +217,7 @@ def panel(platform: str):
         scripts=view_scripts(views) + list(CARD_SCRIPTS),
         embed=embed_script(platform),
         installation=installation,
+        disconnected=disconnected(installation),
         platform_name=connector.display_name,
         activity=activity,
         more_activity=more_activity,

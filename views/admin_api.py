@@ -80,7 +80,7 @@ def _installation_from_request() -> Installation | None:
     # from the header alone. Query-string proofs (a WooCommerce launch link, Shopify's signed
     # app-load URL) open the panel page, never the API: such a link ends up in browser history.
     header_only = SimpleNamespace(headers=request.headers, args=MultiDict())
-    for connector in registry.storefronts():
+    for connector in registry.enabled_storefronts():
         shop = connector.authenticate_admin(header_only)
         if shop:
             return Installation.find(db.session, connector.platform, shop)
@@ -93,7 +93,8 @@ def admin_required(view):
         installation = _installation_from_request()
         if installation is None:
             return jsonify(error="a valid panel or session token is required"), 401
-        if not installation.is_active:
+        # A store whose credential was refused keeps its panel: it shows how to reconnect.
+        if not installation.is_installed:
             return jsonify(error="StockGuard is not connected to this store"), 403
         # PostgreSQL refuses NUL in text, even in a lookup; no address of ours has a use for it.
         if "\0" in request.path or any("\0" in k + v for k, v in request.args.items(multi=True)):
@@ -413,7 +414,12 @@ def pool_link():
     """Install links that add another store to this store's stock pool (valid one hour)."""
     token = link_token(g.installation.pool_id)
     base = current_app.config["APP_URL"]
+    # One per enabled platform, each ending with the parameter naming the store to add.
     return jsonify(
-        shopify=base + url_for("shopify.install") + f"?pool={token}&shop=",
-        woocommerce=base + url_for("woocommerce.install") + f"?pool={token}&store_url=",
+        {
+            c.platform: base
+            + url_for(f"{c.blueprint().name}.install")
+            + f"?pool={token}&{c.install_store_param}="
+            for c in registry.enabled_storefronts()
+        }
     )

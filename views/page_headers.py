@@ -15,7 +15,7 @@ from flask import Flask, g, request
 
 NOBODY = "'none'"
 # Query parameters that are (or carry) a credential.
-SECRET_PARAMS = ("launch", "id_token", "hmac", "session", "pool", "user_id")
+SECRET_PARAMS = ("launch", "id_token", "hmac", "session", "pool", "user_id", "signature")
 
 
 def set_frame_ancestors(sources: str) -> None:

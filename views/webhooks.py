@@ -21,7 +21,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 @bp.post("/<platform>")
 @bp.post("/<platform>/<int:installation_id>")
 def receive(platform: str, installation_id: int | None = None):
-    connector = registry.storefront(platform)
+    connector = registry.enabled(platform)
     if connector is None:
         abort(404)
     for attempt in (1, 2):

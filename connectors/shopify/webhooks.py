@@ -18,6 +18,7 @@ from connectors.base import (
     AppUninstalled,
     CustomerDataRequested,
     CustomerRedacted,
+    Disconnection,
     Event,
     ShopRedacted,
     VerifiedWebhook,
@@ -172,3 +173,20 @@ def register_webhooks_for(client: ShopifyClient) -> WebhookRegistration:
 def register(installation: Installation) -> WebhookRegistration:
     token = installation.credentials.get("access_token")
     return register_webhooks_for(ShopifyClient(installation.shop_domain, token))
+
+
+# Shopify removes an app's webhook subscriptions itself when the merchant uninstalls it, and
+# then tells us (app/uninstalled, later shop/redact): StockGuard never cuts the store off itself.
+UNINSTALL_STEPS = {
+    "en": "Shopify stores disconnect StockGuard by uninstalling the app: Shopify admin → "
+    "Settings → Apps → StockGuard → Uninstall. Shopify then removes its webhooks and tells "
+    "StockGuard.",
+    "fr": "Une boutique Shopify déconnecte StockGuard en désinstallant l'application : admin "
+    "Shopify → Paramètres → Applications → StockGuard → Désinstaller. Shopify supprime alors "
+    "ses webhooks et prévient StockGuard.",
+}
+
+
+def unregister(installation: Installation) -> Disconnection:
+    """Nothing to do from here: the merchant uninstalls in Shopify admin (see UNINSTALL_STEPS)."""
+    return Disconnection(done=False, steps=dict(UNINSTALL_STEPS))

@@ -15,11 +15,13 @@ from flask import current_app
 import inputs
 from connectors.base import (
     Acknowledge,
+    Disconnection,
     Event,
     VerifiedWebhook,
     WebhookRegistration,
     WebhookRejected,
 )
+from connectors.errors import Unauthorized
 from connectors.woocommerce.auth import PLATFORM
 from connectors.woocommerce.client import WooClient
 from connectors.woocommerce.events import STOCK_PARSERS
@@ -83,7 +85,8 @@ def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledg
             "unknown WooCommerce topic %s for installation %s acknowledged", topic, installation_id
         )
         return Acknowledge(f"unknown topic {topic}")
-    if not installation.is_active:
+    if not installation.is_installed:
+        # (A store whose key was revoked still sends signed deliveries: its sales are real.)
         return Acknowledge("installation is not active")
     try:
         payload = inputs.loads(body, allow_nul=True)  # nesting past 64 levels: 400
@@ -141,3 +144,48 @@ def register_with(installation_id: int, store_url: str, credentials: dict) -> We
 
 def register(installation: Installation) -> WebhookRegistration:
     return register_with(installation.id, installation.shop_domain, installation.credentials)
+
+
+# WooCommerce has no REST endpoint to delete an API key: only the merchant can.
+DELETE_KEY_STEPS = {
+    "en": "Also delete StockGuard's API key in your WordPress admin: WooCommerce → Settings → "
+    "Advanced → REST API → StockGuard → Revoke.",
+    "fr": "Supprimez aussi la clé API de StockGuard dans l'administration WordPress : "
+    "WooCommerce → Réglages → Avancé → API REST → StockGuard → Révoquer.",
+}
+
+KEY_REFUSED_STEPS = {
+    "en": "StockGuard's API key no longer works, so its webhooks could not be removed: delete "
+    "them in WooCommerce → Settings → Advanced → Webhooks (those named StockGuard), and the key "
+    "in WooCommerce → Settings → Advanced → REST API if it is still listed.",
+    "fr": "La clé API de StockGuard ne fonctionne plus : ses webhooks n'ont pas pu être "
+    "supprimés. Supprimez-les dans WooCommerce → Réglages → Avancé → Webhooks (ceux nommés "
+    "StockGuard), et la clé dans WooCommerce → Réglages → Avancé → API REST si elle y figure "
+    "encore.",
+}
+
+
+def unregister(installation: Installation) -> Disconnection:
+    """Delete the webhooks StockGuard registered on the store (``DELETE webhooks/{id}?force=true``).
+
+    https://woocommerce.github.io/woocommerce-rest-api-docs/#delete-a-webhook
+    """
+    credentials = installation.credentials
+    if not credentials.get("consumer_key"):
+        return Disconnection(steps=dict(DELETE_KEY_STEPS))
+    client = WooClient(
+        installation.shop_domain, credentials["consumer_key"], credentials["consumer_secret"]
+    )
+    url = delivery_url(installation.id)
+    removed = []
+    try:
+        for webhook in client.webhooks():
+            if webhook.get("delivery_url") == url:
+                client.delete_webhook(webhook["id"])
+                removed.append(str(webhook.get("topic") or webhook["id"]))
+    except Unauthorized:
+        # The key was already deleted: the webhooks can't be removed with it. Deliveries they
+        # still send are refused from now on (the secret is forgotten); WooCommerce disables a
+        # webhook after repeated failures, or the merchant deletes them.
+        return Disconnection(removed=removed, steps=dict(KEY_REFUSED_STEPS))
+    return Disconnection(removed=removed, steps=dict(DELETE_KEY_STEPS))

@@ -204,6 +204,13 @@ class WooSandbox:
         with self.store.tx():
             return self.store.create_api_key(user_id, permissions, "sandbox key")
 
+    def revoke_api_key(self, key_id: int) -> None:
+        """Revoke a key in WooCommerce > Settings > Advanced > REST API: every call made with it
+        is then unauthenticated (401 ``woocommerce_rest_cannot_view``, as captured), while the
+        webhooks it created keep delivering (they belong to the user, not to the key)."""
+        with self.store.tx():
+            self.store.delete_api_key(key_id)
+
     def create_product(
         self,
         name: str,

@@ -26,6 +26,7 @@ from models.alert import (
     RESTOCK_OVERDUE,
     SALES_SPIKE,
     STOCKOUT_BEFORE_RESTOCK,
+    STORE_DISCONNECTED,
     WEBHOOK,
 )
 from sync import mail
@@ -44,6 +45,7 @@ TITLES = {
     STOCKOUT_BEFORE_RESTOCK: "Sells out before the next restock",
     RESTOCK_OVERDUE: "Restock overdue",
     SALES_SPIKE: "Sales spike",
+    STORE_DISCONNECTED: "Store disconnected",
 }
 
 
@@ -78,6 +80,13 @@ def label(sku: Sku) -> str:
 
 
 def alert_line(alert: Alert) -> str:
+    if alert.sku_id is None:  # about a store
+        d = alert.details or {}
+        return (
+            f"{TITLES[alert.condition]}: {d.get('store')}. {d.get('platform')} refused "
+            "StockGuard's access (key or token deleted or revoked): its stock is no longer "
+            "updated. Reconnect it from the StockGuard panel."
+        )
     return (
         f"{TITLES[alert.condition]}: {label(alert.sku)}. {describe(alert.condition, alert.details)}"
     )

@@ -41,8 +41,11 @@ def _open_insert(dialect: str):
 def open_and_clear(session, pool_id: int, settings: Settings, now: dt.datetime) -> dict:
     """Bring the pool's open alerts in line with the conditions true ``now`` (not committed)."""
     found = conditions.evaluate(session, pool_id, settings, now)
+    # Store alerts (no SKU) are opened and cleared by sync/connection.py, not by conditions.
     open_rows = session.scalars(
-        select(Alert).where(Alert.pool_id == pool_id, Alert.cleared_at.is_(None))
+        select(Alert).where(
+            Alert.pool_id == pool_id, Alert.cleared_at.is_(None), Alert.sku_id.is_not(None)
+        )
     ).all()
     already = set()
     cleared = 0
