@@ -180,3 +180,14 @@ def callback():
         )
     db.session.commit()
     return redirect(admin_url(shop))
+
+
+@bp.cli.command("migrate-tokens")
+def migrate_tokens_command():
+    """Exchange every stored non-expiring offline token for an expiring pair (before 2027)."""
+    import click
+
+    from connectors.shopify.tokens import migrate_all
+
+    counts = migrate_all()
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

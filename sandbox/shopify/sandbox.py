@@ -140,9 +140,9 @@ class ShopifySandbox(AppAdmin, CatalogAdmin, OrdersAdmin, StorefrontPages):
         self.tokens = tokens.TokenBook()
         self.access_token_ttl = tokens.ACCESS_TOKEN_TTL
         self.non_expiring_cutoff = tokens.NON_EXPIRING_CUTOFF
-        # Answer the next n token requests with 504 *after* Shopify processed them (a lost
-        # response: the refresh token rotated, the app never saw the new pair).
-        self.lose_token_responses = 0
+        # Answer the next n refreshes with 504 *after* Shopify processed them (a lost response:
+        # the refresh token rotated, the app never saw the new pair).
+        self.lose_refresh_responses = 0
         # The app's deployed configuration (``shopify app deploy`` of shopify.app.toml): the
         # scopes managed installation grants, and app-specific webhook subscriptions, which
         # apply to every shop the app is installed on and are not listed by the API.

@@ -136,8 +136,8 @@ def create_app(sb: ShopifySandbox) -> Flask:
                 status, payload = oauth.client_checked(sb, params, tokens.exchange, g.shop)
             else:
                 status, payload = oauth.exchange_code(sb, g.shop, params)
-            if status == 200 and sb.lose_token_responses > 0:
-                sb.lose_token_responses -= 1
+            if grant == "refresh_token" and status == 200 and sb.lose_refresh_responses > 0:
+                sb.lose_refresh_responses -= 1
                 g.entry.fault = "lost response"
                 return _json({"errors": "Gateway Timeout"}, 504)
         return _json(payload, status)
