@@ -20,10 +20,8 @@ ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
 SHOPIFY_API_VERSION = "2026-04"
-DEFAULT_SHOPIFY_SCOPES = (
-    "read_products,write_products,read_inventory,write_inventory,"
-    "read_orders,read_locations,read_publications,write_publications"
-)
+# The Shopify access scopes are not configured here: shopify.app.toml is their one list
+# (connectors/shopify/app_toml.py), because Shopify's managed installation grants those.
 
 # Secrets that production must be given, whatever the platforms. Each enabled platform adds its
 # own (its connector's ``config_keys``). Development invents them (see _dev_secrets).
@@ -94,7 +92,6 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         **{
             key: env.get(key) for name in registry.STOREFRONTS for key in registry.config_keys(name)
         },
-        "SHOPIFY_SCOPES": env.get("SHOPIFY_SCOPES", DEFAULT_SHOPIFY_SCOPES),
         "SHOPIFY_API_VERSION": SHOPIFY_API_VERSION,
         "APP_URL": (env.get("APP_URL") or "").rstrip("/") or None,
         "SECRET_KEY": env.get("SECRET_KEY"),

@@ -14,6 +14,8 @@ _SENSITIVE = (
     "user_id",
     "state",
     "access_token",
+    "refresh_token",
+    "subject_token",
     "consumer_key",
     "consumer_secret",
     "client_secret",

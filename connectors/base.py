@@ -61,6 +61,15 @@ class AppUninstalled:
 
 
 @dataclass(frozen=True)
+class AccessChanged:
+    """The store changed what StockGuard may access: ``granted`` now, ``missing`` of what
+    StockGuard requires (empty when nothing is missing)."""
+
+    granted: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ShopRedacted:
     """The platform asks us to erase everything we hold about the store."""
 
@@ -322,6 +331,17 @@ class StorefrontConnector(Protocol):
         """The CSP ``frame-ancestors`` sources allowed to frame the admin panel of ``shop`` (a
         store the request proved): the platform's admin when it embeds apps, else ``'none'``."""
 
+    def authenticate_admin(self, request: Request) -> str | None:
+        """The store an admin-panel request proves, or None."""
+
+    def install_from_admin(
+        self, request: Request, shop: str, installation: Installation | None
+    ) -> str | None:
+        """Make the proven ``shop`` ready for its panel before it renders: finish an install
+        the platform made itself (the request carries what the platform granted), or return a
+        URL to send the merchant to first (e.g. to grant access StockGuard lost); None when
+        there is nothing to do. Raises ``ConnectorError`` when the platform refuses."""
+
     def verify_webhook(
         self, request: Request, installation_id: int | None
     ) -> VerifiedWebhook | Acknowledge:
@@ -422,6 +442,11 @@ class ModuleConnector:
 
     def authenticate_admin(self, request):
         return self.auth.authenticate_admin(request)
+
+    def install_from_admin(self, request, shop, installation):
+        # Platforms whose installs always go through their own routes have nothing to do here.
+        hook = getattr(self.auth, "install_from_admin", None)
+        return hook(request, shop, installation) if hook else None
 
     def verify_webhook(self, request, installation_id):
         return self.webhooks.verify(request, installation_id)

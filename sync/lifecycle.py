@@ -7,7 +7,13 @@ import logging
 
 from sqlalchemy import select, update
 
-from connectors.base import AppUninstalled, CustomerDataRequested, CustomerRedacted, ShopRedacted
+from connectors.base import (
+    AccessChanged,
+    AppUninstalled,
+    CustomerDataRequested,
+    CustomerRedacted,
+    ShopRedacted,
+)
 from models import (
     Installation,
     WebhookDelivery,
@@ -58,6 +64,27 @@ def uninstall(
         session, installation, "uninstall", message, pending_work_stopped=stopped, **details
     )
     return stopped
+
+
+@handle.register
+def _access_changed(event: AccessChanged, session, installation, delivery):
+    """Record what the store now grants; say what StockGuard lacks (the next launch asks)."""
+    installation.scopes = ",".join(event.granted)
+    if event.missing:
+        message = (
+            "The store no longer grants StockGuard " + ", ".join(event.missing) + ": open "
+            "StockGuard from your store's admin to grant it again (stock sync needs it)"
+        )
+    else:
+        message = "The store's permissions for StockGuard changed; everything it needs is granted"
+    record_activity(
+        session,
+        installation,
+        "access",
+        message,
+        granted=list(event.granted),
+        missing=list(event.missing),
+    )
 
 
 @handle.register

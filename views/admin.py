@@ -10,11 +10,11 @@ import re
 from html import escape
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from connectors import registry
-from connectors.errors import ForgedCredential
+from connectors.errors import ConnectorError, ForgedCredential
 from extensions import db
 from models import Installation, JobRun, Listing, StockPool, WebhookDelivery
 from sync import installs
@@ -178,6 +178,21 @@ def panel(platform: str):
             retry_url=None,
         ), 401
     set_frame_ancestors(connector.frame_ancestors(shop))
+    installation = Installation.find(db.session, platform, shop)
+    try:
+        # The platform may have installed StockGuard itself (managed installation) and open
+        # the panel first, or StockGuard may need the merchant to grant access again.
+        first = connector.install_from_admin(request, shop, installation)
+    except ConnectorError as e:
+        db.session.rollback()
+        return render_template(
+            "install_error.html",
+            title=f"{connector.display_name} did not complete the installation",
+            message=f"{e} — nothing was saved; open StockGuard again from your store's admin.",
+            retry_url=None,
+        ), 502
+    if first:
+        return redirect(first)
     installation = Installation.find(db.session, platform, shop)
     if installation is None:
         abort(404)

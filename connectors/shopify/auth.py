@@ -1,223 +1,37 @@
-"""Shopify OAuth install (authorization code grant, offline token) and admin authentication.
+"""Shopify install and admin authentication, as the connector exposes them.
 
-https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
+The authorization code grant lives in ``oauth.py``, session tokens and managed installation in
+``session.py``, expiring offline tokens in ``tokens.py``.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-import time
-import urllib.error
+from connectors.shopify.oauth import (
+    PLATFORM,
+    SESSION_KEY,
+    SHOP_RE,
+    admin_url,
+    bp,
+    configure_library,
+    finish_install,
+    normalize_shop,
+)
+from connectors.shopify.session import (
+    authenticate_admin,
+    install_from_admin,
+    verify_session_token,
+)
 
-import jwt
-import shopify
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-
-from config import SHOPIFY_API_VERSION
-from connectors.errors import ConnectorError
-from connectors.installs import InstallGrant, install_service
-from extensions import db
-from models import InstallState
-
-log = logging.getLogger(__name__)
-
-PLATFORM = "shopify"
-SHOP_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
-SESSION_KEY = "shopify_oauth"
-
-
-def normalize_shop(value: str | None) -> str | None:
-    """``name.myshopify.com`` in lower case, or None for anything else (evil.com, URLs, ...)."""
-    if not value or len(value) > 255:
-        return None
-    value = value.strip().lower()
-    return value if SHOP_RE.fullmatch(value) else None
-
-
-def configure_library() -> None:
-    """Give the ShopifyAPI library this app's key and secret (process-wide class state)."""
-    shopify.Session.setup(
-        api_key=current_app.config["SHOPIFY_API_KEY"],
-        secret=current_app.config["SHOPIFY_API_SECRET"],
-    )
-
-
-def _error(status: int, title: str, message: str, shop: str | None = None):
-    retry = url_for("shopify.install", shop=shop) if shop else None
-    return render_template(
-        "install_error.html", title=title, message=message, retry_url=retry
-    ), status
-
-
-def admin_url(shop: str) -> str:
-    """Where the merchant lands after install: StockGuard inside their Shopify admin."""
-    return f"https://{shop}/admin/apps/{current_app.config['SHOPIFY_API_KEY']}"
-
-
-bp = Blueprint("shopify", __name__, url_prefix="/auth/shopify")
-
-
-@bp.get("/install")
-def install():
-    """Send the merchant to Shopify's consent screen with a state nonce bound to this browser."""
-    shop = normalize_shop(request.args.get("shop"))
-    if shop is None:
-        return _error(
-            400,
-            "That is not a Shopify store address",
-            "Enter your store's address as it appears in Shopify admin, e.g. my-store.myshopify.com.",
-        )
-    configure_library()
-    nonce = InstallState.issue(
-        db.session,
-        PLATFORM,
-        shop,
-        install_service().invited_pool(request.args.get("pool")),
-        current_app.config["INSTALL_STATE_TTL"],
-    )
-    db.session.commit()
-    session[SESSION_KEY] = {"nonce": nonce, "shop": shop}
-    scopes = [s.strip() for s in current_app.config["SHOPIFY_SCOPES"].split(",") if s.strip()]
-    redirect_uri = current_app.config["APP_URL"] + url_for("shopify.callback")
-    url = shopify.Session(shop, SHOPIFY_API_VERSION).create_permission_url(
-        scopes, redirect_uri, state=nonce
-    )
-    return redirect(url)
-
-
-@bp.get("/callback")
-def callback():
-    """Check shop, HMAC, freshness and state; exchange the code; register webhooks; persist."""
-    params = request.args.to_dict()
-    shop = normalize_shop(params.get("shop"))
-    if shop is None:
-        return _error(400, "Invalid store address", "The store address in this link is not valid.")
-    configure_library()
-    if not params.get("hmac") or not shopify.Session.validate_hmac(params):  # compare_digest
-        return _error(
-            401, "This link was not signed by Shopify", "Start the installation again.", shop
-        )
-    try:
-        age = abs(time.time() - int(params.get("timestamp", "")))
-    except ValueError:
-        age = float("inf")
-    if age > current_app.config["OAUTH_TIMESTAMP_TOLERANCE"]:
-        return _error(
-            400, "This installation link has expired", "Start the installation again.", shop
-        )
-
-    bound = session.pop(SESSION_KEY, None) or {}
-    state = params.get("state") or ""
-    spent = None
-    if state and bound.get("nonce") == state and bound.get("shop") == shop:
-        spent = InstallState.consume(
-            db.session, state, PLATFORM, shop, current_app.config["INSTALL_STATE_TTL"]
-        )
-    if spent is None:
-        db.session.rollback()
-        return _error(
-            403,
-            "This installation link is not valid here",
-            "It was already used, has expired, or was started in another browser.",
-            shop,
-        )
-    join_pool = spent.pool_id
-    db.session.commit()  # the nonce is spent whatever happens next
-
-    try:
-        api_session = shopify.Session(shop, SHOPIFY_API_VERSION)
-        token = api_session.request_token(params)
-        scopes = str(api_session.access_scopes)
-    except (urllib.error.URLError, shopify.ValidationException, KeyError, ValueError) as e:
-        log.warning("token exchange failed for %s: %s", shop, type(e).__name__)
-        return _error(502, "Shopify did not complete the installation", "Please try again.", shop)
-
-    from connectors.shopify.client import ShopifyClient
-    from connectors.shopify.webhooks import register_webhooks_for
-
-    client = ShopifyClient(shop, token)
-    try:
-        info = client.shop_info()
-        registration = register_webhooks_for(client)
-    except ConnectorError as e:
-        log.warning("post-install set-up failed for %s: %s", shop, e)
-        return _error(
-            502,
-            "Shopify did not accept StockGuard's set-up",
-            f"{e} — nothing was saved; please try again.",
-            shop,
-        )
-
-    install_service().complete(
-        InstallGrant(
-            platform=PLATFORM,
-            shop=shop,
-            name=info.get("name"),
-            credentials={"access_token": token},
-            scopes=scopes,
-            settings={
-                "currency": info.get("currencyCode"),
-                "webhook_topics": sorted(
-                    registration.created + registration.updated + registration.kept
-                ),
-            },
-            invited_pool_id=join_pool,
-            webhooks_created=registration.created,
-            webhooks_updated=registration.updated,
-        )
-    )
-    db.session.commit()
-    return redirect(admin_url(shop))
-
-
-# --------------------------------------------------------------------------- admin panel auth
-
-
-def verify_session_token(token: str) -> str | None:
-    """The shop a Shopify App Bridge session token proves, or None.
-
-    HS256 signed with the app secret; ``aud`` = API key; ``iss`` host = ``dest`` host; ``exp``
-    and ``nbf`` with 10 s leeway. https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
-    """
-    cfg = current_app.config
-    try:
-        claims = jwt.decode(
-            token,
-            cfg["SHOPIFY_API_SECRET"],
-            algorithms=["HS256"],
-            audience=cfg["SHOPIFY_API_KEY"],
-            leeway=10,
-            options={"require": ["exp", "nbf", "iss", "dest", "aud"]},
-        )
-    except jwt.PyJWTError:
-        return None
-    dest = normalize_shop(re.sub(r"^https://", "", str(claims.get("dest", ""))))
-    iss = str(claims.get("iss", ""))
-    iss_host = normalize_shop(re.sub(r"^https://", "", iss).split("/", 1)[0])
-    if dest is None or iss_host != dest:
-        return None
-    return dest
-
-
-def authenticate_admin(req) -> str | None:
-    """The shop an admin request proves: a session token, or Shopify's signed app-load URL."""
-    header = req.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return verify_session_token(header[7:])
-    if req.args.get("id_token"):
-        return verify_session_token(req.args["id_token"])
-    params = req.args.to_dict()
-    shop = normalize_shop(params.get("shop"))
-    if shop and params.get("hmac"):
-        configure_library()
-        try:
-            fresh = (
-                abs(time.time() - int(params.get("timestamp", "")))
-                <= current_app.config["OAUTH_TIMESTAMP_TOLERANCE"]
-            )
-        except ValueError:
-            fresh = False
-        if fresh and shopify.Session.validate_hmac(params):
-            return shop
-    return None
+__all__ = [
+    "PLATFORM",
+    "SESSION_KEY",
+    "SHOP_RE",
+    "admin_url",
+    "authenticate_admin",
+    "bp",
+    "configure_library",
+    "finish_install",
+    "install_from_admin",
+    "normalize_shop",
+    "verify_session_token",
+]

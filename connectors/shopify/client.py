@@ -111,9 +111,22 @@ budget = _Budget()
 class ShopifyClient:
     """Admin GraphQL calls for one shop. https://shopify.dev/docs/api/admin-graphql/2026-04"""
 
-    def __init__(self, shop: str, token: str, *, timeout: float = 10.0):
+    def __init__(
+        self,
+        shop: str,
+        token: str | None = None,
+        *,
+        token_source=None,
+        timeout: float = 10.0,
+    ):
+        """``token``: a token just granted (install); ``token_source(failed=None)``: where an
+        installation's client gets a usable token (connectors/shopify/tokens.py ``fresh_token``),
+        asked again with the refused token after a 401."""
+        if (token is None) == (token_source is None):
+            raise ValueError("give a token or a token_source")
         self.shop = shop
         self._token = token
+        self._token_source = token_source
         self.timeout = timeout
         self.last_cost: dict | None = None
 
@@ -126,20 +139,29 @@ class ShopifyClient:
         Waits for the cost bucket rather than spending calls on THROTTLED answers, and retries
         a throttled call (GraphQL THROTTLED or HTTP 429 with Retry-After) a few times.
         """
+        renewed = False
         for attempt in range(MAX_ATTEMPTS):
             budget.wait(self.shop, document, variables)
+            token = self._token if self._token_source is None else self._token_source()
             try:
-                return self._graphql_once(document, variables)
+                return self._graphql_once(document, variables, token)
+            except Unauthorized:
+                # An expiring token may have lapsed (or been rotated by another process):
+                # renew it and retry once; a second 401 is a real refusal.
+                if self._token_source is None or renewed:
+                    raise
+                renewed = True
+                self._token_source(failed=token)
             except RateLimited as e:
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
                 time.sleep(min(MAX_THROTTLE_WAIT, e.retry_after))
         raise AssertionError("unreachable")
 
-    def _graphql_once(self, document: str, variables: dict | None) -> dict:
+    def _graphql_once(self, document: str, variables: dict | None, token: str) -> dict:
         payload = {"query": document, "variables": variables or {}}
         try:
-            with shopify.Session.temp(self.shop, SHOPIFY_API_VERSION, self._token):
+            with shopify.Session.temp(self.shop, SHOPIFY_API_VERSION, token):
                 status, headers, body = _GraphQL().post(payload, self.timeout)
         except TimeoutError as e:
             raise Transient(f"Shopify {self.shop} timed out") from e

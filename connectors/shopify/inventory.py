@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from connectors.base import CatalogItem, ChannelLocation, LevelWrite, LevelWriteResult, ListingRef
 from connectors.errors import InvalidRequest
 from connectors.shopify import graphql as docs
+from connectors.shopify import tokens
 from connectors.shopify.client import ShopifyClient
 from money import currency_code, to_minor
 
@@ -22,7 +23,8 @@ STALE = "CHANGE_FROM_QUANTITY_STALE"
 
 
 def client_for(installation) -> ShopifyClient:
-    return ShopifyClient(installation.shop_domain, installation.credentials.get("access_token"))
+    """The installation's client; its token comes from tokens.fresh_token (refreshed, migrated)."""
+    return tokens.client_for(installation)
 
 
 def locations(installation) -> list[ChannelLocation]:

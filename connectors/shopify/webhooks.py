@@ -11,9 +11,11 @@ import hmac
 import logging
 
 from flask import current_app
+from sqlalchemy import select
 
 import inputs
 from connectors.base import (
+    AccessChanged,
     Acknowledge,
     AppUninstalled,
     CustomerDataRequested,
@@ -25,29 +27,35 @@ from connectors.base import (
     WebhookRegistration,
     WebhookRejected,
 )
-from connectors.shopify.auth import PLATFORM, normalize_shop
+from connectors.shopify import app_toml, tokens
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.events import STOCK_PARSERS
+from connectors.shopify.oauth import PLATFORM, normalize_shop
 from extensions import db
 from models import Installation
 
 log = logging.getLogger(__name__)
 
-# Topics StockGuard subscribes to through the API (GraphQL enum form).
-SUBSCRIBED_TOPICS = (
-    "APP_UNINSTALLED",
-    "INVENTORY_LEVELS_UPDATE",
-    "ORDERS_CREATE",
-    "ORDERS_CANCELLED",
-    "REFUNDS_CREATE",
-    "PRODUCTS_UPDATE",
-    "PRODUCTS_DELETE",
-)
+# Topics StockGuard subscribes to (GraphQL enum form): shopify.app.toml's app-specific list.
+# Shopify delivers those for every install once the configuration is deployed; they are also
+# registered through the API per shop, so installs made before the deploy keep receiving them.
+# A topic both ways arrives twice with one X-Shopify-Event-Id, and the inbox's dedupe key
+# records it once. https://shopify.dev/docs/apps/build/webhooks/ignore-duplicates
+SUBSCRIBED_TOPICS = tuple(t.replace("/", "_").upper() for t in app_toml.webhook_topics())
 # Mandatory compliance topics: configured in shopify.app.toml, not through the API, and
 # delivered even for shops we no longer (or never) held data for.
-PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+PRIVACY_TOPICS = tuple(app_toml.compliance_topics())
 # Topics Shopify may still send (old subscriptions) that need no work: acknowledged, not recorded.
-IGNORED_TOPICS = frozenset({"orders/updated", "orders/paid", "app/scopes_update"})
+IGNORED_TOPICS = frozenset({"orders/updated", "orders/paid"})
+# Where a payload names its shop (webhook-schemas/2026-04): it must be the header's shop. All
+# Shopify apps share one signing secret per app, and the HMAC covers the body only, so a body
+# signed for shop A replayed with shop C's X-Shopify-Shop-Domain would otherwise act on C.
+SHOP_FIELDS = {
+    "app/uninstalled": ("myshopify_domain",),
+    "shop/redact": ("shop_domain",),
+    "customers/redact": ("shop_domain",),
+    "customers/data_request": ("shop_domain",),
+}
 
 
 def webhook_uri() -> str:
@@ -84,7 +92,10 @@ def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledg
     if not isinstance(payload, dict):
         raise WebhookRejected(400, "body is not a JSON object")
 
+    _check_shop(topic, payload, shop)
     installation_id = Installation.cached_id(db.autocommit, PLATFORM, shop)
+    if installation_id is not None and topic == "app/scopes_update":
+        _check_shop_id(payload, installation_id, shop)
     if installation_id is None:
         if topic in PRIVACY_TOPICS:
             return Acknowledge(f"{topic} for {shop}: StockGuard holds no data for it")
@@ -101,6 +112,27 @@ def verify(request, installation_id: int | None) -> VerifiedWebhook | Acknowledg
         if k.lower().startswith("x-shopify-") and k.lower() != "x-shopify-hmac-sha256"
     }
     return VerifiedWebhook(PLATFORM, installation_id, topic, f"{topic}:{dedupe}", body, headers)
+
+
+def _check_shop(topic: str, payload: dict, shop: str) -> None:
+    """Refuse a body that names another shop than X-Shopify-Shop-Domain (or names none)."""
+    fields = SHOP_FIELDS.get(topic)
+    if not fields:
+        return
+    named = [payload.get(f) for f in fields if payload.get(f) is not None]
+    if not named or any(normalize_shop(str(v)) != shop for v in named):
+        raise WebhookRejected(401, f"{topic} body does not name {shop}")
+
+
+def _check_shop_id(payload: dict, installation_id: int, shop: str) -> None:
+    """app/scopes_update names its shop by gid only: compare with the id stored at install."""
+    with db.autocommit.connect() as conn:
+        settings = conn.execute(
+            select(Installation.settings).where(Installation.id == installation_id)
+        ).scalar()
+    known = (settings or {}).get("shop_id")
+    if known and str(payload.get("shop_id")) != str(known):
+        raise WebhookRejected(401, f"app/scopes_update body does not name {shop}")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -135,8 +167,18 @@ def _customer_data_request(payload: dict) -> list[Event]:
     ]
 
 
+def _scopes_update(payload: dict) -> list[Event]:
+    """https://shopify.dev/changelog/new-webhook-topic-app-scopes_update (``current``)."""
+    current = payload.get("current")
+    if not isinstance(current, list):
+        raise ValueError("app/scopes_update without a current list")
+    granted = tuple(str(s) for s in current)
+    return [AccessChanged(granted=granted, missing=tuple(app_toml.missing_scopes(list(granted))))]
+
+
 TOPIC_PARSERS = {
     "app/uninstalled": lambda payload: [AppUninstalled()],
+    "app/scopes_update": _scopes_update,
     "shop/redact": lambda payload: [ShopRedacted()],
     "customers/redact": _customer_redact,
     "customers/data_request": _customer_data_request,
@@ -171,8 +213,7 @@ def register_webhooks_for(client: ShopifyClient) -> WebhookRegistration:
 
 
 def register(installation: Installation) -> WebhookRegistration:
-    token = installation.credentials.get("access_token")
-    return register_webhooks_for(ShopifyClient(installation.shop_domain, token))
+    return register_webhooks_for(tokens.client_for(installation))
 
 
 # Shopify removes an app's webhook subscriptions itself when the merchant uninstalls it, and

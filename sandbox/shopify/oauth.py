@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from . import tokens
 from .state import AuthorizationCode, Shop
 
 if TYPE_CHECKING:
@@ -133,11 +134,9 @@ def _oauth_error(error: str, description: str) -> tuple[int, dict]:
     return 400, {"error": error, "error_description": description}
 
 
-def exchange_code(sb: ShopifySandbox, shop: Shop, params: dict) -> tuple[int, dict]:
-    """Answer ``POST /admin/oauth/access_token`` with a token or Shopify's error body."""
+def _client_error(sb: ShopifySandbox, params: dict) -> tuple[int, dict] | None:
     client_id = str(params.get("client_id") or "")
     client_secret = str(params.get("client_secret") or "")
-    code = str(params.get("code") or "")
     if not hmac.compare_digest(client_id.encode(), sb.api_key.encode()):
         return _oauth_error(
             "invalid_request", f"Could not find Shopify API application with api_key {client_id}"
@@ -145,6 +144,27 @@ def exchange_code(sb: ShopifySandbox, shop: Shop, params: dict) -> tuple[int, di
     if not hmac.compare_digest(client_secret.encode(), sb.api_secret.encode()):
         # Shape assumed (OAuth 2.0 RFC 6749 §5.2); no capture of this exact body was found.
         return _oauth_error("invalid_client", "Client authentication failed")
+    return None
+
+
+def client_checked(sb: ShopifySandbox, params: dict, grant, shop: Shop) -> tuple[int, dict]:
+    """Check the app's client credentials, then answer ``grant`` (refresh, token exchange)."""
+    refused = _client_error(sb, params)
+    if refused is not None:
+        return refused
+    return grant(sb, shop, params)
+
+
+def exchange_code(sb: ShopifySandbox, shop: Shop, params: dict) -> tuple[int, dict]:
+    """Answer ``POST /admin/oauth/access_token`` with a token or Shopify's error body.
+
+    ``expiring=1`` asks for an expiring offline token and its refresh token (offline grants).
+    """
+    client_id = str(params.get("client_id") or "")
+    code = str(params.get("code") or "")
+    refused = _client_error(sb, params)
+    if refused is not None:
+        return refused
     with sb.lock:
         grant = sb.authorization_codes.get(code)
         expired = grant is not None and sb.clock() - grant.issued_at > CODE_TTL_SECONDS
@@ -157,6 +177,8 @@ def exchange_code(sb: ShopifySandbox, shop: Shop, params: dict) -> tuple[int, di
         ):
             return _oauth_error("invalid_request", CODE_NOT_FOUND)
         grant.used = True
+        if not grant.online and str(params.get("expiring") or "0") == "1":
+            return 200, tokens.grant_body(sb, shop, grant.scopes)
         token = sb.issue_token(shop.myshopify_domain, grant.scopes, online=grant.online)
     body: dict = {"access_token": token, "scope": ",".join(grant.scopes)}
     if grant.online:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import random
 import secrets
@@ -11,7 +12,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import payloads
+from . import payloads, tokens
+from .admin_app import AppAdmin
 from .admin_catalog import CatalogAdmin
 from .admin_orders import OrdersAdmin, OutOfStock
 from .catalog import ONLINE_STORE, Location, Publication
@@ -25,6 +27,7 @@ from .state import (
     IdSequence,
     ReceivedRequest,
     Shop,
+    WebhookSubscription,
     topic_enum,
 )
 from .storefront_pages import StorefrontPages
@@ -75,7 +78,7 @@ class Faults:
         self._release.set()
 
 
-class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
+class ShopifySandbox(AppAdmin, CatalogAdmin, OrdersAdmin, StorefrontPages):
     """A loopback stand-in for Shopify: OAuth, Admin GraphQL 2026-04, signed webhooks.
 
     ``plan`` sets the GraphQL restore rate (standard 100, advanced 200, plus 1000,
@@ -131,6 +134,20 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
         self.random = random.Random(seed)
         self.callback_routes: dict[str, str] = {}
         self.faults = Faults()
+        # Offline tokens (sandbox/shopify/tokens.py). ``now`` is the wall clock token expiry and
+        # the 2027 cut-off are judged by; tests replace it to move time.
+        self.now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        self.tokens = tokens.TokenBook()
+        self.access_token_ttl = tokens.ACCESS_TOKEN_TTL
+        self.non_expiring_cutoff = tokens.NON_EXPIRING_CUTOFF
+        # Answer the next n refreshes with 504 *after* Shopify processed them (a lost response:
+        # the refresh token rotated, the app never saw the new pair).
+        self.lose_refresh_responses = 0
+        # The app's deployed configuration (``shopify app deploy`` of shopify.app.toml): the
+        # scopes managed installation grants, and app-specific webhook subscriptions, which
+        # apply to every shop the app is installed on and are not listed by the API.
+        self.app_scopes: list[str] = []
+        self.app_subscriptions: list[WebhookSubscription] = []
         self._buckets: dict[str, LeakyBucket] = {}
         self.wsgi_app = create_app(self)
 
@@ -202,9 +219,12 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
         """Revoke the app's tokens, drop its subscriptions, and send ``app/uninstalled``."""
         with self.lock:
             shop = self.shops[shop_domain]
-            subscribers = [s for s in shop.webhook_subscriptions if s.topic == "APP_UNINSTALLED"]
+            subscribers = self._subscribers(shop, "APP_UNINSTALLED")
             shop.revoked_tokens |= shop.access_tokens
             shop.access_tokens.clear()
+            for pair in self.tokens.pairs.values():  # refresh tokens die with the install
+                if pair.shop_domain == shop_domain:
+                    pair.retired = True
             shop.installed = False
             # Shopify deletes an app's API-created subscriptions when it is uninstalled.
             shop.webhook_subscriptions.clear()
@@ -264,10 +284,16 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
         subscribers); each gets its own ``X-Shopify-Webhook-Id``.
         """
         shop = self.shops[shop_domain]
-        enum = topic_enum(topic)
         with self.lock:
-            subscribers = [s for s in shop.webhook_subscriptions if s.topic == enum]
+            subscribers = self._subscribers(shop, topic_enum(topic))
         return self._deliver(shop, topic, payload, subscribers, event_id, api_version)
+
+    def _subscribers(self, shop: Shop, enum: str) -> list[WebhookSubscription]:
+        """The shop's API subscriptions to ``enum``, then the app's (while it is installed)."""
+        found = [s for s in shop.webhook_subscriptions if s.topic == enum]
+        if shop.installed:
+            found += [s for s in self.app_subscriptions if s.topic == enum]
+        return found
 
     def _deliver(self, shop, topic, payload, subscribers, event_id, api_version=API_VERSION):
         event = WebhookEvent(topic, shop.myshopify_domain, event_id or str(uuid.uuid4()), payload)
@@ -319,9 +345,8 @@ class ShopifySandbox(CatalogAdmin, OrdersAdmin, StorefrontPages):
                 self.random.shuffle(events)
         sent: list[Delivery] = []
         for topic, payload in events:
-            enum = topic_enum(topic)
             with self.lock:
-                subscribers = [s for s in shop.webhook_subscriptions if s.topic == enum]
+                subscribers = self._subscribers(shop, topic_enum(topic))
             sent += self._deliver(shop, topic, payload, subscribers, None)
         return sent
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import oauth, storefront_pages
+from . import oauth, storefront_pages, tokens
 from .graphql_exec import admin_schema, run_graphql
 from .registry import RequestContext
 from .state import API_VERSION, ReceivedRequest
@@ -128,7 +128,18 @@ def create_app(sb: ShopifySandbox) -> Flask:
         body = request.get_json(silent=True)
         if isinstance(body, dict):
             params.update(body)
-        status, payload = oauth.exchange_code(sb, g.shop, params)
+        grant = str(params.get("grant_type") or "")
+        with sb.lock:
+            if grant == "refresh_token":
+                status, payload = oauth.client_checked(sb, params, tokens.refresh, g.shop)
+            elif grant == tokens.TOKEN_EXCHANGE:
+                status, payload = oauth.client_checked(sb, params, tokens.exchange, g.shop)
+            else:
+                status, payload = oauth.exchange_code(sb, g.shop, params)
+            if grant == "refresh_token" and status == 200 and sb.lose_refresh_responses > 0:
+                sb.lose_refresh_responses -= 1
+                g.entry.fault = "lost response"
+                return _json({"errors": "Gateway Timeout"}, 504)
         return _json(payload, status)
 
     @app.post("/admin/api/<version>/graphql.json")
@@ -136,7 +147,9 @@ def create_app(sb: ShopifySandbox) -> Flask:
         if not VERSION_RE.match(version):
             return _not_found()
         token = request.headers.get("X-Shopify-Access-Token", "")
-        if token not in g.shop.access_tokens:
+        with sb.lock:
+            refused = token not in g.shop.access_tokens or tokens.admin_refusal(sb, token)
+        if refused:  # unknown, revoked, expired, or non-expiring past 1 Jan 2027
             return _json({"errors": INVALID_TOKEN}, 401)
         if request.mimetype == "application/graphql":
             query, variables, operation_name = request.get_data(as_text=True), None, None

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from models import ActivityEntry, Installation, WebhookDelivery
 from tests.conftest import wait_for
-from tests.connectors.shopify.conftest import SHOP, load_fixture
+from tests.connectors.shopify.conftest import SHOP, for_shop, load_fixture
 from tests.connectors.shopify.helpers import install, post_webhook, signed_headers
 
 
@@ -112,7 +112,10 @@ def test_unknown_shop_is_404(client, db_session):
 
 def test_privacy_topic_for_a_shop_we_never_held_is_acknowledged(client, db_session):
     resp = post_webhook(
-        client, "shop/redact", "stranger.myshopify.com", load_fixture("shop_redact")
+        client,
+        "shop/redact",
+        "stranger.myshopify.com",
+        for_shop(load_fixture("shop_redact"), "stranger.myshopify.com"),
     )
     assert resp.status_code == 200
     assert _count(db_session) == 0
@@ -141,7 +144,7 @@ def test_app_uninstalled_drops_token_and_stops_pending_work(
                 {},
             )
         )
-    resp = post_webhook(client, "app/uninstalled", SHOP, load_fixture("app_uninstalled"))
+    resp = post_webhook(client, "app/uninstalled", SHOP, for_shop(load_fixture("app_uninstalled")))
     assert resp.status_code == 200
     assert app.extensions["jobs"].wait_idle(5)
     db_session.expire_all()
@@ -161,9 +164,9 @@ def test_shop_redact_erases_everything_held_for_the_shop(
     app, client, db_session, shopify_installation
 ):
     post_webhook(client, "orders/create", SHOP, load_fixture("orders_create"))
-    post_webhook(client, "app/uninstalled", SHOP, load_fixture("app_uninstalled"))
+    post_webhook(client, "app/uninstalled", SHOP, for_shop(load_fixture("app_uninstalled")))
     assert app.extensions["jobs"].wait_idle(5)
-    resp = post_webhook(client, "shop/redact", SHOP, load_fixture("shop_redact"))
+    resp = post_webhook(client, "shop/redact", SHOP, for_shop(load_fixture("shop_redact")))
     assert resp.status_code == 200
     assert app.extensions["jobs"].wait_idle(5)
     assert _count(db_session, Installation) == 0
@@ -172,7 +175,7 @@ def test_shop_redact_erases_everything_held_for_the_shop(
 
 
 def test_customers_redact_erases_that_customer_only(app, client, db_session, shopify_installation):
-    redact = load_fixture("customers_redact")
+    redact = for_shop(load_fixture("customers_redact"))
     customer = redact["customer"]
     theirs = load_fixture("orders_create")
     theirs["customer"] = {
@@ -204,7 +207,7 @@ def test_customers_redact_erases_that_customer_only(app, client, db_session, sho
 def test_customers_data_request_tells_the_merchant_what_is_held(
     app, client, db_session, shopify_installation
 ):
-    request = load_fixture("customers_data_request")
+    request = for_shop(load_fixture("customers_data_request"))
     order = load_fixture("orders_create")
     order["email"] = request["customer"]["email"]
     order["customer"] = {**(order.get("customer") or {}), "email": request["customer"]["email"]}
