@@ -21,6 +21,7 @@ from connectors.installs import InstallGrant, install_service
 from connectors.shopify import app_toml
 from extensions import db
 from models import InstallState
+from ratelimit import limiter
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,11 @@ def install():
             "That is not a Shopify store address",
             "Enter your store's address as it appears in Shopify admin, e.g. my-store.myshopify.com.",
         )
+    # Anyone may start an install, and each start records a state: limited per client address
+    # (expired states are deleted by the next start).
+    retry = limiter("install", "INSTALL_RATE_LIMIT", 3600).hit(request.remote_addr or "unknown")
+    if retry is not None:
+        return _error(429, "Too many installation attempts", "Please try again in an hour.")
     configure_library()
     nonce = InstallState.issue(
         db.session,

@@ -253,6 +253,9 @@ def callback():
         log.warning("webhook registration failed for %s: %s", store, e)
         service.abandon(installation_id)
         return jsonify(error=f"could not register webhooks: {e}"), 502
+    except Exception:
+        service.abandon(installation_id)  # a 500, but no half-made installation behind it
+        raise
 
     service.complete(
         InstallGrant(

@@ -148,6 +148,8 @@ class WooClient:
         found, page = [], 1
         while True:
             body, headers = self._call("GET", "webhooks", params={"per_page": 100, "page": page})
+            if not isinstance(body, list) or not all(isinstance(w, dict) for w in body):
+                raise InvalidRequest(f"{self.store_url}: the webhooks list is not a list")
             found.extend(body)
             if page >= int(headers.get("X-WP-TotalPages", 1) or 1):
                 return found

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 import netguard
 from extensions import db
 from models import Installation, InstallState, SpentToken
-from tests.conftest import IN_CI
+from tests.conftest import need
 from tests.connectors.woocommerce.helpers import (
     confirm_form,
     connect,
@@ -173,6 +173,26 @@ def test_a_forged_callback_for_a_private_store_calls_nothing(make_app, canary):
     assert canary.paths == [] and _count(allowed, Installation) == 0
 
 
+def test_a_store_that_answers_nonsense_leaves_no_installation(app, client, canary):
+    """A "store" answering a JSON object where WooCommerce answers a list was a 500 that left an
+    installation row behind; now the callback answers 502 (WooCommerce deletes its key) and
+    nothing stays."""
+    answer = start(client, f"http://127.0.0.1:{canary.port}")
+    assert answer.status_code == 302
+    token = parse_qs(urlsplit(answer.headers["Location"]).query)["user_id"][0]
+    body = {
+        "key_id": 1,
+        "user_id": token,
+        "consumer_key": "ck_" + "a" * 40,
+        "consumer_secret": "cs_" + "b" * 40,
+        "key_permissions": "read_write",
+    }
+    refused = client.post("/auth/woocommerce/callback", json=body)
+    assert refused.status_code == 502
+    assert any(path.startswith("/wp-json/wc/v3/webhooks") for path in canary.paths)
+    assert _count(app, Installation) == 0
+
+
 def test_a_store_that_redirects_is_not_followed(app):
     """A store answering 302 (to anywhere: loopback, metadata) is an error, not a hop (the
     loopback stores of this test are allowed by the test config; the hop is what is checked)."""
@@ -320,9 +340,7 @@ def test_a_disconnected_store_cannot_be_opened(live_app, woo_sandbox):
 @pytest.fixture
 def php():
     if shutil.which("php") is None:
-        if IN_CI:
-            pytest.fail("php is not installed (.ci/run installs php-cli)", pytrace=False)
-        pytest.skip("php is not installed")
+        need("php", "not installed (.ci/run installs php-cli)")
     return shutil.which("php")
 
 
