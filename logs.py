@@ -25,6 +25,13 @@ _SENSITIVE = (
     # quote the URL: "Max retries exceeded with url: /wp-json/…?oauth_consumer_key=ck_…".
     "oauth_consumer_key",
     "oauth_signature",
+    # Pool invitations (a signed token good for an hour), the WordPress plugin's launch
+    # signature and the session cookie's value.
+    "pool",
+    "signature",
+    "session",
+    "form_token",
+    "webhook_secret",
 )
 _PATTERN = re.compile(
     r"(?P<key>\b(?:" + "|".join(_SENSITIVE) + r"))(?P<sep>=|\"\s*:\s*\"|':\s*')(?P<val>[^&\s\"']+)",

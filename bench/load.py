@@ -106,10 +106,9 @@ def woo_panel_token(bench, stores, port: int) -> str:
     """Open the WooCommerce panel through its signed launch link; the token the page carries."""
     import http.client
 
-    from tests.connectors.woocommerce.helpers import launch_query
+    from tests.connectors.woocommerce.helpers import launch_query, webhook_secret
 
-    key = bench.woo.api_keys[-1]
-    query = launch_query(bench.woo.base_url, key.key_id, key.consumer_secret, key.user_id)
+    query = launch_query(bench.woo.base_url, webhook_secret(bench.woo))
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", f"/auth/woocommerce/launch?{query}")
     launch = conn.getresponse()

@@ -331,6 +331,10 @@ class StorefrontConnector(Protocol):
         """The CSP ``frame-ancestors`` sources allowed to frame the admin panel of ``shop`` (a
         store the request proved): the platform's admin when it embeds apps, else ``'none'``."""
 
+    def store_address(self, value: str | None) -> str | None:
+        """A store's address as the merchant typed it, normalised as installations name it
+        (``shop_domain``), or None when it is not one of this platform's store addresses."""
+
     def authenticate_admin(self, request: Request) -> str | None:
         """The store an admin-panel request proves, or None."""
 
@@ -439,6 +443,9 @@ class ModuleConnector:
 
     def blueprint(self):
         return self.auth.bp
+
+    def store_address(self, value):
+        return self.auth.normalize_store(value)
 
     def authenticate_admin(self, request):
         return self.auth.authenticate_admin(request)

@@ -44,8 +44,9 @@ class InstallGrant:
 class InstallService(Protocol):
     """The engine's side of an install, as connectors see it."""
 
-    def invited_pool(self, token: str | None) -> int | None:
-        """The pool a pool-link token invites into (signed, unexpired), else None."""
+    def invited_pool(self, token: str | None, platform: str, shop: str) -> int | None:
+        """The pool a pool-link token invites this store into (signed, unexpired, made for
+        this very store), else None."""
 
     def begin(self, platform: str, shop: str, name: str | None, credentials: dict) -> int:
         """The installation's id, creating it (not yet active) when the store is new: some

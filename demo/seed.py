@@ -152,7 +152,7 @@ def _install_woo(world: World) -> None:
     from views.admin_api import panel_token
 
     with world.app.test_request_context():
-        token = link_token(world.pool_id)
+        token = link_token(world.pool_id, "woocommerce", world.woo.base_url)
     browser = requests.Session()  # the confirmation form is bound to the browser's session
     page = browser.get(
         f"{world.url}/auth/woocommerce/install",

@@ -30,8 +30,8 @@ class InvitationError(ValueError):
 class EngineInstalls:
     """``InstallService`` for connectors, on the app's database session."""
 
-    def invited_pool(self, token: str | None) -> int | None:
-        return read_link_token(token)
+    def invited_pool(self, token: str | None, platform: str, shop: str) -> int | None:
+        return read_link_token(token, platform, shop)
 
     def begin(self, platform: str, shop: str, name: str | None, credentials: dict) -> int:
         session = db.session

@@ -14,16 +14,22 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="pool-link")
 
 
-def link_token(pool_id: int) -> str:
-    """A signed, hour-long token that lets an install join ``pool_id`` (made for an admin of it)."""
-    return _serializer().dumps({"pool": pool_id})
+def link_token(pool_id: int, platform: str, shop: str) -> str:
+    """A signed, hour-long invitation into ``pool_id`` for one store (``platform``, ``shop`` as
+    installations name it), made by an admin of the pool. Whoever else sees the link can only
+    invite that same store, whose admin still accepts or declines in its own panel."""
+    return _serializer().dumps({"pool": pool_id, "platform": platform, "shop": shop})
 
 
-def read_link_token(token: str | None) -> int | None:
-    if not token or len(token) > 512:
+def read_link_token(token: str | None, platform: str, shop: str) -> int | None:
+    """The pool ``token`` invites this store into, or None (forged, expired, another store's)."""
+    if not token or len(token) > 1024:
         return None
     try:
-        return int(_serializer().loads(token, max_age=LINK_MAX_AGE)["pool"])
+        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
+        if data["platform"] != platform or data["shop"] != shop:
+            return None
+        return int(data["pool"])
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         return None
 

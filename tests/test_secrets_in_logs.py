@@ -188,3 +188,19 @@ def test_the_run_wide_check_catches_an_unsubscribe_token(app, db_session, reques
     found = secret_logs.leaks(secret_logs.CAPTURE.lines, secret_logs.secrets_in_play(request.node))
     secret_logs.CAPTURE.lines.clear()  # this test's leak is on purpose
     assert "notify-me unsubscribe token in a log line of sync.example" in found
+
+
+def test_pool_invitations_and_launch_signatures_are_masked_in_log_lines():
+    """Found in review: a pool link's token (good for an hour, any number of stores) and the
+    WordPress plugin's launch signature came out of the log unmasked."""
+    import logs
+
+    line = (
+        "GET /auth/shopify/install?shop=a.myshopify.com&pool=eyJwb29sIjo1fQ.aa.bb "
+        "GET /auth/woocommerce/launch?store=x&user_id=1&nonce=n&signature=deadbeef "
+        '{"webhook_secret": "s3cr3t", "form_token": "ft"} session=abc'
+    )
+    masked = logs.mask(line)
+    for secret in ("eyJwb29sIjo1fQ.aa.bb", "deadbeef", "s3cr3t", 'ft"', "session=abc"):
+        assert secret not in masked, secret
+    assert "pool=***" in masked and "signature=***" in masked

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import wraps
 from types import SimpleNamespace
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -31,7 +31,6 @@ from models import (
 )
 from sync import availability, catalog, ledger, mirror, reconcile
 from sync.bundles import BundleError, define_bundle
-from sync.pools import link_token
 from views.panel_i18n import LANGUAGES as PANEL_LANGUAGES
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
@@ -406,20 +405,3 @@ def bundles():
     )
     db.session.commit()
     return jsonify(sku=bundle.sku, components=[{"sku": s, "quantity": q} for s, q in parts]), 201
-
-
-@bp.post("/pool/link")
-@admin_required
-def pool_link():
-    """Install links that add another store to this store's stock pool (valid one hour)."""
-    token = link_token(g.installation.pool_id)
-    base = current_app.config["APP_URL"]
-    # One per enabled platform, each ending with the parameter naming the store to add.
-    return jsonify(
-        {
-            c.platform: base
-            + url_for(f"{c.blueprint().name}.install")
-            + f"?pool={token}&{c.install_store_param}="
-            for c in registry.enabled_storefronts()
-        }
-    )

@@ -16,6 +16,7 @@ from connectors.shopify.oauth import (
     finish_install,
     normalize_shop,
 )
+from connectors.shopify.oauth import normalize_shop as normalize_store
 from connectors.shopify.session import (
     authenticate_admin,
     install_from_admin,
@@ -27,6 +28,7 @@ __all__ = [
     "SESSION_KEY",
     "SHOP_RE",
     "admin_url",
+    "normalize_store",
     "authenticate_admin",
     "bp",
     "configure_library",

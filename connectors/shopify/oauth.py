@@ -115,7 +115,7 @@ def install():
         db.session,
         PLATFORM,
         shop,
-        install_service().invited_pool(request.args.get("pool")),
+        install_service().invited_pool(request.args.get("pool"), PLATFORM, shop),
         current_app.config["INSTALL_STATE_TTL"],
     )
     db.session.commit()

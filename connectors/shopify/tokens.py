@@ -31,6 +31,7 @@ import logging
 import requests
 from flask import current_app
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from connectors.errors import InvalidRequest, Transient, Unauthorized
@@ -161,6 +162,15 @@ def needs_renewal(credentials: dict, failed: str | None = None, now=None) -> boo
     return expires_at - (now or _now()) < REFRESH_MARGIN
 
 
+def usable_now(credentials: dict, failed: str | None = None, now=None) -> bool:
+    """The stored token can still be sent: not just refused, and not past its expiry."""
+    token = credentials.get("access_token")
+    if not token or token == failed:
+        return False
+    expires_at = _at(credentials.get("expires_at"))
+    return expires_at is None or expires_at > (now or _now())
+
+
 def fresh_token(installation_id: int, failed: str | None = None) -> str:
     """A token Shopify accepts now for the installation, renewing it if needed.
 
@@ -169,14 +179,29 @@ def fresh_token(installation_id: int, failed: str | None = None) -> str:
         credentials = _credentials(session, installation_id)
         if not needs_renewal(credentials, failed):
             return credentials["access_token"]
+    if usable_now(credentials, failed):
+        # Still valid for a while (or a non-expiring token before the cut-off): renew only if
+        # nobody holds the row. The holder may be this very request (a view that updated the
+        # installation, then calls the store): waiting on it would only time out.
+        with Session(db.engine) as session, session.begin():
+            locked = session.scalar(
+                select(Installation)
+                .where(Installation.id == installation_id)
+                .with_for_update(skip_locked=True)
+            )
+            if locked is None:
+                return credentials["access_token"]
     refused: Unauthorized | None = None
     with Session(db.engine) as session, session.begin():
         if session.bind.dialect.name == "postgresql":
             # Never wait forever: a caller holding the row in its own transaction would block.
             session.execute(text(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}"))
-        installation = session.scalar(
-            select(Installation).where(Installation.id == installation_id).with_for_update()
-        )
+        try:
+            installation = session.scalar(
+                select(Installation).where(Installation.id == installation_id).with_for_update()
+            )
+        except OperationalError as e:
+            raise Transient(f"installation {installation_id}: token renewal is busy") from e
         if installation is None or not installation.credentials.get("access_token"):
             raise Unauthorized(f"installation {installation_id} has no Shopify token")
         credentials = installation.credentials

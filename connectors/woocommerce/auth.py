@@ -56,7 +56,7 @@ SECRET_RE = re.compile(r"^cs_[0-9a-f]{40}$")
 HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$|^\[[0-9a-f:]+\]$")
 FORM_KEY = "wc_connect_form"
 
-__all__ = ["authenticate_admin", "bp", "launch_link", "normalize_store_url"]
+__all__ = ["authenticate_admin", "bp", "launch_link", "normalize_store", "normalize_store_url"]
 
 
 def normalize_store_url(value: str | None) -> str | None:
@@ -83,6 +83,11 @@ def normalize_store_url(value: str | None) -> str | None:
     netloc = host + (f":{port}" if port else "")
     path = parts.path.rstrip("/")
     return f"{parts.scheme.lower()}://{netloc}{path}"
+
+
+def normalize_store(value: str | None) -> str | None:
+    """The connector's ``store_address``: a store URL as installations name it."""
+    return normalize_store_url(value)
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
@@ -124,7 +129,7 @@ def install():
     store = _store_from(request.args.get("store_url"))
     if store is None:
         return _bad_address()
-    invited = install_service().invited_pool(request.args.get("pool"))
+    invited = install_service().invited_pool(request.args.get("pool"), PLATFORM, store)
     form_token = session.get(FORM_KEY) or secrets.token_urlsafe(24)
     session[FORM_KEY] = form_token
     return render_template(
@@ -169,7 +174,7 @@ def install_confirmed():
         db.session,
         PLATFORM,
         store,
-        install_service().invited_pool(request.form.get("pool")),
+        install_service().invited_pool(request.form.get("pool"), PLATFORM, store),
         cfg["INSTALL_STATE_TTL"],
     )
     db.session.commit()

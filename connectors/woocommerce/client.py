@@ -33,6 +33,10 @@ def check_store_address(store_url: str) -> None:
     if has_app_context() and current_app.config.get("STORE_PRIVATE_OK"):
         return
     parts = urlsplit(store_url)
+    if parts.port not in (None, 80, 443, 8080):
+        # Web stores answer on the web's ports; anything else would let a user aim StockGuard
+        # at another service (WordPress itself only calls out to these: wp_safe_remote_*).
+        raise StoreAddressRefused(f"{store_url}: port {parts.port} is not a web store's")
     try:
         netguard.check_public(parts.hostname, parts.port)
     except netguard.PrivateAddress as e:

@@ -3,12 +3,15 @@
 WooCommerce has no session token like Shopify's. The proof is a launch request the StockGuard
 WordPress plugin makes (integrations/wordpress/stockguard) when a user who can
 ``manage_woocommerce`` clicks "Open StockGuard" in wp-admin: it signs
-``stockguard-launch-v1 / store / key id / user id / time / nonce`` with HMAC-SHA256 keyed by the
-consumer secret of StockGuard's own API key. WooCommerce keeps that secret in
-``{prefix}woocommerce_api_keys`` (class-wc-auth.php ``create_keys``) and StockGuard received it
-at connection: nobody else has it. StockGuard checks the key id, the signature (constant time),
-the time (±5 minutes) and that the nonce was never used, then opens the panel through a launch
-link of its own that works once, within 10 minutes.
+``stockguard-launch-v2 / store / user id / time / nonce`` with HMAC-SHA256 keyed by the secret of
+StockGuard's webhooks on that store. StockGuard generated that secret and set it on the store's
+webhooks; WooCommerce keeps it in its own tables and its REST API never returns it
+(class-wc-rest-webhooks-v2-controller.php ``prepare_item_for_response`` has no ``secret``), so
+only the store's own code and StockGuard know it — not even another app holding a REST key for
+the store, nor whoever handed StockGuard a key through the connection callback. (The API key's
+consumer secret would not do: the callback takes the key on the caller's word.) StockGuard
+checks the signature (constant time), the time (±5 minutes) and that the nonce was never used,
+then opens the panel through a launch link of its own that works once, within 10 minutes.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from models import Installation, SpentToken, record_activity, utcnow
 PLATFORM = "woocommerce"
 LAUNCH_AGE = 600  # seconds a launch link may wait before its one use
 REQUEST_SKEW = 300  # seconds a plugin's signed request may be off our clock
-SCHEME = "stockguard-launch-v1"
+SCHEME = "stockguard-launch-v2"
 
 
 class LaunchRefused(Exception):
@@ -45,35 +48,35 @@ def plugin_page(store: str) -> str:
     return f"{store}/wp-admin/admin.php?page=stockguard"
 
 
-def signed_text(store: str, key_id, user_id, timestamp, nonce: str) -> bytes:
+def signed_text(store: str, user_id, timestamp, nonce: str) -> bytes:
     """What the plugin signs (stockguard.php ``stockguard_launch_url`` builds the same lines)."""
-    return "\n".join([SCHEME, store, str(key_id), str(user_id), str(timestamp), nonce]).encode()
+    return "\n".join([SCHEME, store, str(user_id), str(timestamp), nonce]).encode()
 
 
-def signature(secret: str, store: str, key_id, user_id, timestamp, nonce: str) -> str:
-    message = signed_text(store, key_id, user_id, timestamp, nonce)
+def signature(secret: str, store: str, user_id, timestamp, nonce: str) -> str:
+    message = signed_text(store, user_id, timestamp, nonce)
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def verify_store_request(store: str, args) -> Installation:
     """The installation a plugin's signed launch request proves; LaunchRefused otherwise."""
-    key_id, user_id = args.get("key_id", ""), args.get("user_id", "")
+    user_id = args.get("user_id", "")
     nonce, given = args.get("nonce", ""), args.get("signature", "")
     try:
         timestamp = int(args.get("ts", ""))
     except ValueError as e:
         raise LaunchRefused("the request has no valid time") from e
-    if not (key_id.isdigit() and user_id.isdigit() and 16 <= len(nonce) <= 64 and nonce.isalnum()):
+    if not (user_id.isdigit() and 16 <= len(nonce) <= 64 and nonce.isalnum()):
         raise LaunchRefused("the request is incomplete")
     if abs(time.time() - timestamp) > REQUEST_SKEW:
         raise LaunchRefused("the request is too old (or the store's clock is off)")
     installation = Installation.find(db.session, PLATFORM, store)
     if installation is None or not installation.is_active:
         raise LaunchRefused("StockGuard is not connected to this store")
-    credentials = installation.credentials
-    if str(credentials.get("key_id")) != key_id or not credentials.get("consumer_secret"):
-        raise LaunchRefused("the request was not signed with StockGuard's key for this store")
-    expected = signature(credentials["consumer_secret"], store, key_id, user_id, timestamp, nonce)
+    secret = installation.credentials.get("webhook_secret")
+    if not secret:
+        raise LaunchRefused("StockGuard holds no webhook secret for this store")
+    expected = signature(secret, store, user_id, timestamp, nonce)
     if not hmac.compare_digest(expected.encode(), given.encode()):
         raise LaunchRefused("the request's signature does not hold")
     expires = utcnow() + dt.timedelta(seconds=2 * REQUEST_SKEW)

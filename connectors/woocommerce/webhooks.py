@@ -132,13 +132,17 @@ def register_with(installation_id: int, store_url: str, credentials: dict) -> We
                 secret=credentials["webhook_secret"],
             )
             result.created.append(topic)
-        elif current.get("status") != "active":
+        else:
+            # Written even when nothing changed: the write proves the key may write (a
+            # read-only key, or another app's, is refused here and the connection fails), and
+            # the store signs with the secret StockGuard holds now. The REST API never returns
+            # a webhook's secret (class-wc-rest-webhooks-v2-controller.php,
+            # prepare_item_for_response), so only the store and StockGuard know it — the
+            # WordPress plugin signs its launch requests with it (launch.py).
             client.update_webhook(
                 current["id"], status="active", secret=credentials["webhook_secret"]
             )
-            result.updated.append(topic)
-        else:
-            result.kept.append(topic)
+            (result.kept if current.get("status") == "active" else result.updated).append(topic)
     return result
 
 

@@ -27,7 +27,6 @@ DEEP_OBJECT = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
 IGNORES_BODY = {
     "admin_api.start_import",
     "admin_api.start_reconcile",
-    "admin_api.pool_link",
     "admin_ads.test_account",
     "admin_ads.import_account",
     "admin_ads.disconnect_account",

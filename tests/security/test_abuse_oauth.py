@@ -250,7 +250,7 @@ def test_a_callback_needs_our_install_token_and_the_stores_own_keys(live_app, cl
         ours_for_other_uses = [
             panel_token(1),
             parse_qs(urlsplit(launch_link(1)).query)["launch"][0],
-            link_token(1),
+            link_token(1, "woocommerce", "https://shop.example.com"),
         ]
     other_deployment = URLSafeTimedSerializer("another-secret", salt="wc-install").dumps(
         {"store": "https://shop.example.com", "nonce": "n"}

@@ -57,7 +57,12 @@ ATTACKS = {
     ],
     ("admin_api.start_import", "POST"): [lambda a, b: ({}, OK)],
     ("admin_api.start_reconcile", "POST"): [lambda a, b: ({}, OK)],
-    ("admin_api.pool_link", "POST"): [lambda a, b: ({}, OK)],
+    # Inviting a store changes nothing of anyone's: its admin must accept (the store named
+    # is echoed back, so not b's here: the walk checks that no answer names b).
+    ("admin_pool.link", "POST"): [
+        lambda a, b: ({"json": {"platform": "shopify", "store": "elsewhere.myshopify.com"}}, OK)
+    ],
+    ("admin_pool.answer_invitation", "POST"): [lambda a, b: ({"json": {"accept": True}}, {409})],
     ("admin_ads.connect_account", "POST"): [
         lambda a, b: (
             {"json": {"platform": "meta", "ad_account_id": b.ids["account_id"]}},
@@ -270,7 +275,7 @@ def _bad_tokens(app, a, b) -> dict[str, str]:
             "launch link token as a panel token": woo_serializer("wc-launch").dumps(
                 {"installation": b.installation_id}
             ),
-            "pool link token as a panel token": link_token(b.pool_id),
+            "pool link token as a panel token": link_token(b.pool_id, "shopify", b.shop),
             "panel token of no store": URLSafeTimedSerializer(key, salt="panel").dumps(
                 {"installation": 999_999}
             ),

@@ -4,6 +4,8 @@ linker's pool, silently, on re-authorisation."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from sqlalchemy import select
 
 from extensions import db
@@ -64,8 +66,15 @@ def test_a_pool_link_only_invites_and_only_the_invited_admin_accepts(
 
     # A's admin makes a link and gets B's admin to open it (B re-authorises: Shopify and
     # WooCommerce approve again without much to read).
-    links = client.post("/admin/api/pool/link", headers=_bearer(live_app, a_id)).get_json()
-    token = links["woocommerce"].split("pool=", 1)[1].split("&", 1)[0]
+    made = client.post(
+        "/admin/api/pool/link",
+        json={"platform": "woocommerce", "store": woo_sandbox.base_url + "/"},
+        headers=_bearer(live_app, a_id),
+    )
+    assert made.status_code == 200, made.get_data(as_text=True)
+    link = made.get_json()
+    assert link["store"] == woo_sandbox.base_url and link["expires_in"] == 3600
+    token = parse_qs(urlsplit(link["url"]).query)["pool"][0]
     assert "success=1" in connect(live_app.test_client(), woo_sandbox, pool=token)
     jobs.wait_idle(20)
     assert _woo(live_app, woo_sandbox) == (b_id, b_pool, a_pool, ["b-1"])  # nothing moved
@@ -104,3 +113,35 @@ def test_a_pool_link_only_invites_and_only_the_invited_admin_accepts(
     assert _pool_keys(live_app, a_pool) == ["a-1", "b-1"]
     with live_app.app_context():
         assert db.session.get(StockPool, b_pool) is None
+
+
+def test_a_pool_link_invites_only_the_store_it_names(live_app, shopify_sandbox, woo_sandbox):
+    """Found in review: a pool link carried only the pool, so whoever saw it could connect a
+    store of their own (even a fake one), accept in its panel and read the pool. A link now
+    names its store: used for another, it invites nobody."""
+    loopback, live_app.config["APP_URL"] = live_app.config["APP_URL"], PUBLIC
+    shopify_sandbox.route_callbacks(PUBLIC, loopback)
+    woo_sandbox.route_callbacks(PUBLIC, loopback)
+    client = live_app.test_client()
+    shopify_sandbox.create_shop(SHOP, name="Atelier A")
+    assert shopify_install(client, SHOP).status_code == 302
+    with live_app.app_context():
+        a_id = Installation.find(db.session, "shopify", SHOP).id
+    for bad in ({}, {"platform": "amazon", "store": "x"}, {"platform": "woocommerce"},
+                {"platform": "woocommerce", "store": "javascript:alert(1)"},
+                {"platform": "shopify", "store": "evil.com"}):  # fmt: skip
+        answer = client.post("/admin/api/pool/link", json=bad, headers=_bearer(live_app, a_id))
+        assert answer.status_code == 400, bad
+    made = client.post(
+        "/admin/api/pool/link",
+        json={"platform": "woocommerce", "store": "https://someone-else.example"},
+        headers=_bearer(live_app, a_id),
+    ).get_json()
+    token = parse_qs(urlsplit(made["url"]).query)["pool"][0]
+    # The link reaches another store (the sandbox): it connects, but is invited nowhere.
+    assert "success=1" in connect(live_app.test_client(), woo_sandbox, pool=token)
+    live_app.extensions["jobs"].wait_idle(20)
+    _, pool, invited, _ = _woo(live_app, woo_sandbox)
+    with live_app.app_context():
+        a_pool = db.session.get(Installation, a_id).pool_id
+    assert invited is None and pool != a_pool

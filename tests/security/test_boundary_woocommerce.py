@@ -26,7 +26,9 @@ from tests.connectors.woocommerce.helpers import (
     confirm_form,
     connect,
     launch_query,
+    open_panel,
     start,
+    webhook_secret,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +133,9 @@ def private_forms(port: int) -> list[str]:
         "http://[fe80::1]",
         "http://[fd00::1]",
         "http://100.64.0.1",  # carrier-grade NAT
-        "http://0.0.0.0",  # noqa: S104
+        "http://0.0.0.0",
+        "https://93.184.216.34:22",  # public, but not a web port: no port scans through us
+        "https://93.184.216.34:6379",  # noqa: S104
     ]
 
 
@@ -289,14 +293,8 @@ def test_anonymous_install_starts_are_bounded_and_purged(make_app, woo_sandbox):
 
 
 def _launch(client, woo, **overrides):
-    key = woo.api_keys[-1]
-    secret = overrides.pop("secret", key.consumer_secret)
-    query = launch_query(
-        overrides.pop("store", woo.base_url),
-        overrides.pop("key_id", key.key_id),
-        secret,
-        **overrides,
-    )
+    secret = overrides.pop("secret", webhook_secret(woo))
+    query = launch_query(overrides.pop("store", woo.base_url), secret, **overrides)
     return client.get(f"/auth/woocommerce/launch?{query}")
 
 
@@ -305,8 +303,10 @@ def test_the_panel_opens_only_through_the_stores_own_signed_request_once(live_ap
     assert "success=1" in connect(client, woo_sandbox)
     key = woo_sandbox.api_keys[-1]
     refused = {
-        "another secret": _launch(client, woo_sandbox, secret="cs_" + "0" * 40),
-        "another key": _launch(client, woo_sandbox, key_id=key.key_id + 1),
+        "another secret": _launch(client, woo_sandbox, secret="0" * 43),
+        # The API key's secret is no proof: the connection callback takes keys on the
+        # caller's word (another app's key for this store would do).
+        "the API key's secret": _launch(client, woo_sandbox, secret=key.consumer_secret),
         "an hour old": _launch(client, woo_sandbox, ts=int(time.time()) - 3600),
         "from the future": _launch(client, woo_sandbox, ts=int(time.time()) + 3600),
         "tampered user": _launch(client, woo_sandbox, signature="0" * 64),
@@ -316,7 +316,7 @@ def test_the_panel_opens_only_through_the_stores_own_signed_request_once(live_ap
     for case, answer in refused.items():
         assert answer.status_code == 403 and "Location" not in answer.headers, case
     # The same request twice: the second is refused (a copied URL is worth nothing).
-    query = launch_query(woo_sandbox.base_url, key.key_id, key.consumer_secret)
+    query = launch_query(woo_sandbox.base_url, webhook_secret(woo_sandbox))
     first = client.get(f"/auth/woocommerce/launch?{query}")
     assert first.status_code == 302
     assert client.get(f"/auth/woocommerce/launch?{query}").status_code == 403
@@ -325,6 +325,49 @@ def test_the_panel_opens_only_through_the_stores_own_signed_request_once(live_ap
     # The launch link it led to works once.
     assert client.get(first.headers["Location"]).status_code == 401
     assert _count(live_app, SpentToken) == 2
+
+
+def test_another_apps_key_for_the_store_opens_no_panel(live_app, woo_sandbox):
+    """Found in review: the connection callback takes keys on the caller's word, so anyone
+    holding some REST key for a connected store (another integration's, even read-only) could
+    hand it in with a fresh install token and then sign launch requests with it."""
+    admin = live_app.test_client()
+    assert "success=1" in connect(admin, woo_sandbox)
+    with live_app.app_context():
+        sealed = Installation.find(
+            db.session, "woocommerce", woo_sandbox.base_url
+        ).credentials_sealed
+    attacker = live_app.test_client()
+
+    def hand_in(key):
+        answer = start(attacker, woo_sandbox.base_url)
+        token = parse_qs(urlsplit(answer.headers["Location"]).query)["user_id"][0]
+        body = {
+            "key_id": key.key_id,
+            "user_id": token,
+            "consumer_key": key.consumer_key,
+            "consumer_secret": key.consumer_secret,
+            "key_permissions": "read_write",  # what the caller says, not what the key can
+        }
+        return attacker.post("/auth/woocommerce/callback", json=body)
+
+    # A read-only key cannot write StockGuard's webhooks: refused, nothing replaced.
+    read_only = woo_sandbox.create_api_key(permissions="read")
+    assert hand_in(read_only).status_code == 502
+    with live_app.app_context():
+        db.session.remove()
+        assert (
+            Installation.find(db.session, "woocommerce", woo_sandbox.base_url).credentials_sealed
+            == sealed
+        )
+    # A read/write key of another app is taken (it can do what StockGuard's could), but knowing
+    # its secret opens nothing: launch requests are signed with the webhook secret, which the
+    # REST API never shows.
+    foreign = woo_sandbox.create_api_key(permissions="read_write")
+    assert hand_in(foreign).status_code == 200
+    forged = _launch(attacker, woo_sandbox, secret=foreign.consumer_secret)
+    assert forged.status_code == 403 and "Location" not in forged.headers
+    assert open_panel(admin, woo_sandbox).status_code == 200  # the store's own admin still can
 
 
 def test_a_disconnected_store_cannot_be_opened(live_app, woo_sandbox):
@@ -354,8 +397,24 @@ function wp_generate_password($n, $special) {
     return substr(bin2hex(random_bytes($n)), 0, $n);
 }
 require getenv('SG_PLUGIN');
-$key = (object) array('key_id' => getenv('SG_KEY_ID'), 'consumer_secret' => getenv('SG_SECRET'));
-echo stockguard_launch_url(getenv('SG_SERVER'), $key, 7);
+function get_option($name, $default = '') { return getenv('SG_SERVER'); }
+function esc_url_raw($url) { return $url; }
+class WC_Webhook {
+    public function get_delivery_url() { return getenv('SG_DELIVERY'); }
+    public function get_secret() { return getenv('SG_SECRET'); }
+}
+class Other_Webhook {
+    public function get_delivery_url() { return 'https://another-app.example/hooks'; }
+    public function get_secret() { return 'not-ours'; }
+}
+class WC_Data_Store {
+    public static function load($name) { return new self(); }
+    public function search_webhooks($args) { return array(9, 3); }
+}
+function wc_get_webhook($id) { return 9 === $id ? new Other_Webhook() : new WC_Webhook(); }
+$secret = stockguard_webhook_secret();
+if (null === $secret) { fwrite(STDERR, "no StockGuard webhook found\n"); exit(3); }
+echo stockguard_launch_url(stockguard_server_url(), $secret, 7);
 """
 
 
@@ -363,20 +422,20 @@ def test_the_wordpress_plugins_launch_request_opens_the_panel(live_app, woo_sand
     """The plugin's own PHP builds the request (stubs stand in for WordPress's functions)."""
     client = live_app.test_client()
     connect(client, woo_sandbox)
-    key = woo_sandbox.api_keys[-1]
     script = tmp_path / "launch.php"
     script.write_text(STUBS)
     env = {
         **os.environ,
         "SG_HOME": woo_sandbox.base_url,
         "SG_PLUGIN": str(PLUGIN),
-        "SG_KEY_ID": str(key.key_id),
-        "SG_SECRET": key.consumer_secret,
-        "SG_SERVER": "https://stockguard.test",
+        "SG_SECRET": webhook_secret(woo_sandbox),
+        "SG_DELIVERY": [h.delivery_url for h in woo_sandbox.webhooks][0],
+        "SG_SERVER": live_app.config["APP_URL"],
     }
     result = subprocess.run([php, str(script)], capture_output=True, text=True, env=env, check=True)
     url = urlsplit(result.stdout.strip())
-    assert (url.netloc, url.path) == ("stockguard.test", "/auth/woocommerce/launch")
+    assert url.path == "/auth/woocommerce/launch"
+    assert f"{url.scheme}://{url.netloc}" == live_app.config["APP_URL"]
     answer = client.get(f"{url.path}?{url.query}")
     assert answer.status_code == 302, answer.get_data(as_text=True)
     assert client.get(answer.headers["Location"]).status_code == 200

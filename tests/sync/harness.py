@@ -172,7 +172,7 @@ def connect(
         pool.settings = {**(pool.settings or {}), "settle_seconds": settle_seconds}
         session.commit()
         with app.test_request_context():
-            token = link_token(stores.pool_id)
+            token = link_token(stores.pool_id, "woocommerce", woo.base_url)
     _wait_import(app, stores.shopify_id)
 
     final = woo_connect(client, woo, pool=token)

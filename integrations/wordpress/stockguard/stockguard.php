@@ -116,7 +116,7 @@ function stockguard_settings_page() {
 		</form>
 		<?php if ( '' !== stockguard_server_url() ) : ?>
 			<h2><?php echo esc_html__( 'StockGuard panel', 'stockguard' ); ?></h2>
-			<?php if ( null !== stockguard_api_key() ) : ?>
+			<?php if ( null !== stockguard_webhook_secret() ) : ?>
 				<form method="post" action="<?php echo esc_url( admin_url( 'admin-post.php' ) ); ?>" target="_blank">
 					<input type="hidden" name="action" value="stockguard_open">
 					<?php wp_nonce_field( 'stockguard_open' ); ?>
@@ -137,43 +137,48 @@ function stockguard_settings_page() {
 // ------------------------------------------------------------------ opening StockGuard
 
 /**
- * StockGuard's own API key on this store, newest first: the row WooCommerce's app
- * authorization created ("StockGuard - API (date)", class-wc-auth.php create_keys). Its
- * consumer secret is known only to this store and to StockGuard.
+ * The secret of StockGuard's webhooks on this store: StockGuard generated it and set it on the
+ * webhooks it registered (delivered to {server}/webhooks/woocommerce/…). WooCommerce's REST API
+ * never returns a webhook's secret, so only this store and StockGuard know it.
  *
- * @return object|null key_id and consumer_secret, or null when StockGuard is not connected.
+ * @return string|null The secret, or null when StockGuard is not connected to this store.
  */
-function stockguard_api_key() {
-	global $wpdb;
-	return $wpdb->get_row(
-		$wpdb->prepare(
-			"SELECT key_id, consumer_secret FROM {$wpdb->prefix}woocommerce_api_keys WHERE description LIKE %s AND permissions = 'read_write' ORDER BY key_id DESC LIMIT 1",
-			$wpdb->esc_like( 'StockGuard - API (' ) . '%'
-		)
-	);
+function stockguard_webhook_secret() {
+	$server = stockguard_server_url();
+	if ( '' === $server || ! class_exists( 'WC_Data_Store' ) ) {
+		return null;
+	}
+	$prefix = $server . '/webhooks/woocommerce/';
+	$ids    = WC_Data_Store::load( 'webhook' )->search_webhooks( array( 'limit' => -1 ) );
+	foreach ( $ids as $id ) {
+		$webhook = wc_get_webhook( $id );
+		if ( $webhook && 0 === strpos( $webhook->get_delivery_url(), $prefix ) && '' !== $webhook->get_secret() ) {
+			return $webhook->get_secret();
+		}
+	}
+	return null;
 }
 
 /**
- * A launch request StockGuard accepts once, for five minutes: this store, the key, the user,
- * the time and a nonce, signed with HMAC-SHA256 keyed by the key's consumer secret
+ * A launch request StockGuard accepts once, for five minutes: this store, the user, the time
+ * and a nonce, signed with HMAC-SHA256 keyed by StockGuard's webhook secret on this store
  * (StockGuard: connectors/woocommerce/launch.py signed_text builds the same lines).
  *
  * @param string $server  The StockGuard server's address.
- * @param object $key     stockguard_api_key().
+ * @param string $secret  stockguard_webhook_secret().
  * @param int    $user_id The WordPress user opening StockGuard.
  */
-function stockguard_launch_url( $server, $key, $user_id ) {
+function stockguard_launch_url( $server, $secret, $user_id ) {
 	$store  = untrailingslashit( home_url() );
 	$time   = time();
 	$nonce  = wp_generate_password( 32, false );
-	$signed = implode( "\n", array( 'stockguard-launch-v1', $store, (string) $key->key_id, (string) $user_id, (string) $time, $nonce ) );
+	$signed = implode( "\n", array( 'stockguard-launch-v2', $store, (string) $user_id, (string) $time, $nonce ) );
 	$query  = array(
 		'store'     => $store,
-		'key_id'    => $key->key_id,
 		'user_id'   => $user_id,
 		'ts'        => $time,
 		'nonce'     => $nonce,
-		'signature' => hash_hmac( 'sha256', $signed, $key->consumer_secret ),
+		'signature' => hash_hmac( 'sha256', $signed, $secret ),
 	);
 	return $server . '/auth/woocommerce/launch?' . http_build_query( $query, '', '&', PHP_QUERY_RFC3986 );
 }
@@ -188,12 +193,12 @@ add_action(
 		}
 		check_admin_referer( 'stockguard_open' );
 		$server = stockguard_server_url();
-		$key    = stockguard_api_key();
-		if ( '' === $server || null === $key ) {
+		$secret = stockguard_webhook_secret();
+		if ( '' === $server || null === $secret ) {
 			wp_die( esc_html__( 'Connect this store to StockGuard first (set the server URL, then connect).', 'stockguard' ), 400 );
 		}
 		// The server is the merchant's own StockGuard, set on this page: not a safe-redirect host.
-		wp_redirect( stockguard_launch_url( $server, $key, get_current_user_id() ) ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect
+		wp_redirect( stockguard_launch_url( $server, $secret, get_current_user_id() ) ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect
 		exit;
 	}
 );

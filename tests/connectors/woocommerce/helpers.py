@@ -41,29 +41,30 @@ def connect(client, woo, store_url: str | None = None, pool: str | None = None) 
     return woo.approve(response.headers["Location"])
 
 
-def launch_query(store: str, key_id, secret: str, user_id: int = 1, **overrides) -> str:
+def webhook_secret(woo) -> str:
+    """The secret of StockGuard's webhooks on the sandbox store: what the WordPress plugin reads
+    from WooCommerce's webhook table to sign its launch requests."""
+    for hook in reversed(woo.webhooks):
+        if "/webhooks/woocommerce/" in hook.delivery_url and hook.secret:
+            return hook.secret
+    raise AssertionError("StockGuard has no webhook on this store")
+
+
+def launch_query(store: str, secret: str, user_id: int = 1, **overrides) -> str:
     """The query of the WordPress plugin's launch request (stockguard.php stockguard_launch_url):
-    ``stockguard-launch-v1``, store, key id, user, time, nonce — HMAC-SHA256 with the secret."""
+    ``stockguard-launch-v2``, store, user, time, nonce — HMAC-SHA256 with the webhook secret."""
     import hashlib
     import hmac
 
     fields = {
         "store": store,
-        "key_id": str(key_id),
         "user_id": str(user_id),
         "ts": str(int(time.time())),
         "nonce": secrets.token_hex(16),
     }
     fields.update({k: str(v) for k, v in overrides.items() if k != "signature"})
     signed = "\n".join(
-        [
-            "stockguard-launch-v1",
-            fields["store"],
-            fields["key_id"],
-            fields["user_id"],
-            fields["ts"],
-            fields["nonce"],
-        ]
+        ["stockguard-launch-v2", fields["store"], fields["user_id"], fields["ts"], fields["nonce"]]
     )
     fields["signature"] = (
         overrides.get("signature")
@@ -73,10 +74,9 @@ def launch_query(store: str, key_id, secret: str, user_id: int = 1, **overrides)
 
 
 def open_panel(client, woo, store: str | None = None):
-    """Open the store's panel from its admin: the plugin's signed request with the key the
-    sandbox store holds for StockGuard; returns the panel page's response."""
-    key = woo.api_keys[-1]
-    query = launch_query(store or woo.base_url, key.key_id, key.consumer_secret)
+    """Open the store's panel from its admin: the plugin's signed request with StockGuard's
+    webhook secret as the store holds it; returns the panel page's response."""
+    query = launch_query(store or woo.base_url, webhook_secret(woo))
     launch = client.get(f"/auth/woocommerce/launch?{query}")
     assert launch.status_code == 302, launch.get_data(as_text=True)[:500]
     return client.get(launch.headers["Location"])

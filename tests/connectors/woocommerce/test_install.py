@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from connectors.woocommerce.webhooks import SUBSCRIBED_TOPICS
 from models import ActivityEntry, Installation
 from tests.connectors.shopify.helpers import path_of
-from tests.connectors.woocommerce.helpers import launch_query, open_panel, start
+from tests.connectors.woocommerce.helpers import launch_query, open_panel, start, webhook_secret
 
 
 def _count(session):
@@ -236,8 +236,7 @@ def test_installed_page_without_success_says_so(client):
 def test_tampered_launch_link_is_refused_and_a_genuine_one_works_once(live_app, woo_sandbox):
     client = live_app.test_client()
     woo_sandbox.approve(_start(client, woo_sandbox.base_url).headers["Location"])
-    key = woo_sandbox.api_keys[-1]
-    query = launch_query(woo_sandbox.base_url, key.key_id, key.consumer_secret)
+    query = launch_query(woo_sandbox.base_url, webhook_secret(woo_sandbox))
     launch = client.get(f"/auth/woocommerce/launch?{query}").headers["Location"]
     tampered = client.get(launch[:-3] + "xyz")
     assert tampered.status_code == 403 and "not valid" in tampered.get_data(as_text=True)
