@@ -72,6 +72,25 @@ def test_knowing_a_store_address_opens_no_panel(live_app, woo_sandbox):
 # --------------------------------------------------------------------------- SSRF
 
 
+def _install_token(client, store_url: str) -> str:
+    """Start a connection as anyone can; the install token WooCommerce would carry back."""
+    answer = start(client, store_url)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["user_id"][0]
+
+
+def _keys(token: str, key=None) -> dict:
+    """The callback's body: keys as the caller says (``key``: a sandbox API key), permissions
+    claimed read_write whatever the key can do."""
+    return {
+        "key_id": key.key_id if key else 1,
+        "user_id": token,
+        "consumer_key": key.consumer_key if key else "ck_" + "a" * 40,
+        "consumer_secret": key.consumer_secret if key else "cs_" + "b" * 40,
+        "key_permissions": "read_write",
+    }
+
+
 class Canary:
     """A loopback HTTP server that records every request (and can answer 302 elsewhere)."""
 
@@ -160,19 +179,10 @@ def test_a_forged_callback_for_a_private_store_calls_nothing(make_app, canary):
     changed since), the callback checks the address again before calling the store."""
     allowed = make_app(STORE_PRIVATE_OK=True)
     client = allowed.test_client()
-    answer = start(client, f"http://127.0.0.1:{canary.port}")
-    assert answer.status_code == 302
-    token = parse_qs(urlsplit(answer.headers["Location"]).query)["user_id"][0]
+    token = _install_token(client, f"http://127.0.0.1:{canary.port}")
     canary.paths.clear()
     allowed.config["STORE_PRIVATE_OK"] = False
-    body = {
-        "key_id": 1,
-        "user_id": token,
-        "consumer_key": "ck_" + "a" * 40,
-        "consumer_secret": "cs_" + "b" * 40,
-        "key_permissions": "read_write",
-    }
-    refused = client.post("/auth/woocommerce/callback", json=body)
+    refused = client.post("/auth/woocommerce/callback", json=_keys(token))
     assert refused.status_code == 400
     assert canary.paths == [] and _count(allowed, Installation) == 0
 
@@ -181,17 +191,8 @@ def test_a_store_that_answers_nonsense_leaves_no_installation(app, client, canar
     """A "store" answering a JSON object where WooCommerce answers a list was a 500 that left an
     installation row behind; now the callback answers 502 (WooCommerce deletes its key) and
     nothing stays."""
-    answer = start(client, f"http://127.0.0.1:{canary.port}")
-    assert answer.status_code == 302
-    token = parse_qs(urlsplit(answer.headers["Location"]).query)["user_id"][0]
-    body = {
-        "key_id": 1,
-        "user_id": token,
-        "consumer_key": "ck_" + "a" * 40,
-        "consumer_secret": "cs_" + "b" * 40,
-        "key_permissions": "read_write",
-    }
-    refused = client.post("/auth/woocommerce/callback", json=body)
+    token = _install_token(client, f"http://127.0.0.1:{canary.port}")
+    refused = client.post("/auth/woocommerce/callback", json=_keys(token))
     assert refused.status_code == 502
     assert any(path.startswith("/wp-json/wc/v3/webhooks") for path in canary.paths)
     assert _count(app, Installation) == 0
@@ -340,15 +341,7 @@ def test_another_apps_key_for_the_store_opens_no_panel(live_app, woo_sandbox):
     attacker = live_app.test_client()
 
     def hand_in(key):
-        answer = start(attacker, woo_sandbox.base_url)
-        token = parse_qs(urlsplit(answer.headers["Location"]).query)["user_id"][0]
-        body = {
-            "key_id": key.key_id,
-            "user_id": token,
-            "consumer_key": key.consumer_key,
-            "consumer_secret": key.consumer_secret,
-            "key_permissions": "read_write",  # what the caller says, not what the key can
-        }
+        body = _keys(_install_token(attacker, woo_sandbox.base_url), key)
         return attacker.post("/auth/woocommerce/callback", json=body)
 
     # A read-only key cannot write StockGuard's webhooks: refused, nothing replaced.
