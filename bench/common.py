@@ -78,6 +78,7 @@ def environment(
         "RQ_QUEUE": queue,
         "ALLOW_HTTP_STORES": True,
         "STORE_PRIVATE_OK": True,
+        "INSTALL_RATE_LIMIT": 0,  # every store connects from 127.0.0.1
         "LOG_LEVEL": "WARNING",
         **(extra_config or {}),
     }

@@ -69,6 +69,7 @@ class World:
             "RQ_QUEUE": QUEUE,
             "ALLOW_HTTP_STORES": True,
             "STORE_PRIVATE_OK": True,
+            "INSTALL_RATE_LIMIT": 0,  # every store connects from 127.0.0.1
             "LOG_LEVEL": "WARNING",
             "SWEEP_AFTER_SECONDS": 5,
         }

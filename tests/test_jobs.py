@@ -51,7 +51,12 @@ def _uninstalled(app, inst_id):
 def test_real_rq_worker_process_applies_a_webhook(rq_app, rq_workers):
     inst_id = _installation(rq_app)
     rq_workers.start(1)
-    resp = post_webhook(rq_app.test_client(), "app/uninstalled", SHOP, {"id": 1, "name": "x"})
+    resp = post_webhook(
+        rq_app.test_client(),
+        "app/uninstalled",
+        SHOP,
+        {"id": 1, "name": "x", "myshopify_domain": SHOP},
+    )
     assert resp.status_code == 200
     wait_for(
         lambda: _uninstalled(rq_app, inst_id),
@@ -83,7 +88,9 @@ def test_sweeper_enqueues_deliveries_recorded_while_redis_was_unreachable(rq_app
 def test_webhook_is_acknowledged_and_kept_when_redis_is_down(make_app, postgres_url, db_session):
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0", RQ_QUEUE="sg-unreachable")
     inst_id = _installation(app)
-    resp = post_webhook(app.test_client(), "app/uninstalled", SHOP, {"id": 1})
+    resp = post_webhook(
+        app.test_client(), "app/uninstalled", SHOP, {"id": 1, "myshopify_domain": SHOP}
+    )
     assert resp.status_code == 200  # recorded durably; Shopify must not retry for our outage
     with app.app_context():
         from extensions import db
@@ -99,7 +106,7 @@ def test_two_workers_process_a_burst_exactly_once(rq_app, rq_workers):
     rq_workers.start(2)
     client = rq_app.test_client()
     for i in range(40):
-        body = json.dumps({"id": i, "customer": {"id": 1000 + i}}).encode()
+        body = json.dumps({"id": i, "shop_domain": SHOP, "customer": {"id": 1000 + i}}).encode()
         assert (
             post_webhook(
                 client, "customers/data_request", SHOP, body, event_id=f"burst-{i}"

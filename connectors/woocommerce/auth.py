@@ -59,8 +59,11 @@ FORM_KEY = "wc_connect_form"
 __all__ = ["authenticate_admin", "bp", "launch_link", "normalize_store", "normalize_store_url"]
 
 
-def normalize_store_url(value: str | None) -> str | None:
-    """``https://shop.example.com[/path]`` normalised, or None (javascript:, credentials, ...)."""
+def normalize_store_url(value: str | None, *, any_scheme: bool = False) -> str | None:
+    """``https://shop.example.com[/path]`` normalised, or None (javascript:, credentials, ...).
+
+    ``any_scheme``: http too, whatever ``ALLOW_HTTP_STORES`` says (to look up a store that is
+    already connected, never to connect one)."""
     if not value or len(value) > 255:
         return None
     try:
@@ -68,7 +71,8 @@ def normalize_store_url(value: str | None) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    allowed = ("https", "http") if current_app.config.get("ALLOW_HTTP_STORES") else ("https",)
+    plain_ok = any_scheme or current_app.config.get("ALLOW_HTTP_STORES")
+    allowed = ("https", "http") if plain_ok else ("https",)
     host = (parts.hostname or "").lower()
     if (
         parts.scheme.lower() not in allowed
@@ -314,7 +318,8 @@ def installed():
 def launch():
     """The WordPress plugin's signed request from wp-admin: open this store's panel (see
     launch.py). Every refusal is the same page; the log says why."""
-    store = normalize_store_url(request.args.get("store"))
+    # Only a connected store can be opened: the address just has to name it.
+    store = normalize_store_url(request.args.get("store"), any_scheme=True)
     try:
         if store is None:
             raise LaunchRefused("no store address")
