@@ -72,6 +72,9 @@ class Installation(Base):
         ForeignKey("stock_pool.id", ondelete="SET NULL")
     )
     invited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Panel tokens signed before this moment open nothing: set when the store is uninstalled or
+    # disconnected, so a token from before does not come back to life on a re-install.
+    panel_tokens_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     deliveries = relationship(

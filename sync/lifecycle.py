@@ -49,7 +49,7 @@ def uninstall(
     """Forget the store's credential, mark it uninstalled and skip its pending deliveries (but
     ``keep_delivery_id``, the one being processed); its data stays. The deliveries stopped."""
     installation.status = Installation.UNINSTALLED
-    installation.uninstalled_at = utcnow()
+    installation.uninstalled_at = installation.panel_tokens_after = utcnow()
     installation.credentials = None
     stopped = session.execute(
         update(WebhookDelivery)

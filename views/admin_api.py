@@ -7,6 +7,7 @@ is scoped to it (and to its stock pool). Tokens in a header, never cookies: no C
 
 from __future__ import annotations
 
+import time
 from functools import wraps
 from types import SimpleNamespace
 
@@ -44,7 +45,9 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def panel_token(installation_id: int) -> str:
-    return _serializer().dumps({"installation": installation_id})
+    # "iat" to the millisecond: itsdangerous signs to the second, too coarse to tell a token
+    # signed just before a disconnect from one signed just after a reconnect.
+    return _serializer().dumps({"installation": installation_id, "iat": round(time.time(), 3)})
 
 
 class ApiError(Exception):
@@ -71,8 +74,13 @@ def _installation_from_request() -> Installation | None:
         return None
     token = header[7:]
     try:
-        data = _serializer().loads(token, max_age=PANEL_TOKEN_AGE)
-        return db.session.get(Installation, int(data["installation"]))
+        data, signed_at = _serializer().loads(token, max_age=PANEL_TOKEN_AGE, return_timestamp=True)
+        installation = db.session.get(Installation, int(data["installation"]))
+        cut = installation.panel_tokens_after if installation is not None else None
+        issued = float(data.get("iat", signed_at.timestamp()))
+        if cut is not None and issued < cut.timestamp():
+            return None  # signed before the store was disconnected: worth nothing now
+        return installation
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         pass
     # Or a token a platform issued (Shopify App Bridge session tokens): each connector says —

@@ -433,3 +433,24 @@ def test_the_wordpress_plugins_launch_request_opens_the_panel(live_app, woo_sand
     assert answer.status_code == 302, answer.get_data(as_text=True)
     assert client.get(answer.headers["Location"]).status_code == 200
     assert client.get(f"{url.path}?{url.query}").status_code == 403  # once
+
+
+def test_a_panel_token_from_before_a_disconnect_stays_dead_after_a_reconnect(live_app, woo_sandbox):
+    """Found in review: panel tokens (12 h) only checked that the store was active, so a token
+    signed before a disconnect opened the API again once the store was reconnected."""
+    from views.admin_api import panel_token
+
+    client = live_app.test_client()
+    connect(client, woo_sandbox)
+    with live_app.test_request_context():
+        inst_id = Installation.find(db.session, "woocommerce", woo_sandbox.base_url).id
+        old = {"Authorization": f"Bearer {panel_token(inst_id)}"}
+    assert client.get("/admin/api/store/connection", headers=old).status_code == 200
+    done = client.post("/admin/api/store/disconnect", json={"erase": False}, headers=old)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert "success=1" in connect(client, woo_sandbox)
+    assert client.get("/admin/api/store/connection", headers=old).status_code == 401
+    page = open_panel(client, woo_sandbox).get_data(as_text=True)
+    fresh = page.split('name="stockguard-token" content="')[1].split('"')[0]
+    answer = client.get("/admin/api/store/connection", headers={"Authorization": f"Bearer {fresh}"})
+    assert answer.status_code == 200
