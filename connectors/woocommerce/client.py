@@ -22,6 +22,9 @@ from connectors.errors import (
     Unauthorized,
 )
 
+# The largest answer read from a store: a page of 100 variable products is a few MiB.
+MAX_RESPONSE_BYTES = 32 * 2**20
+
 
 class StoreAddressRefused(InvalidRequest):
     """The store's address is not a public Internet address: StockGuard does not call it."""
@@ -102,17 +105,29 @@ class WooClient:
     def _call(self, method: str, endpoint: str, data=None, params=None):
         check_store_address(self.store_url)
         # A store that answers 3xx is not followed: it could point anywhere (SSRF).
-        options = {"params": dict(params or {}), "allow_redirects": False}
+        # Streamed and read up to a bound: a store (or something posing as one) answering
+        # without end must not exhaust a worker's memory.
+        options = {"params": dict(params or {}), "allow_redirects": False, "stream": True}
         try:
             if method in ("GET", "DELETE", "OPTIONS"):
                 resp = getattr(self._api, method.lower())(endpoint, **options)
             else:
                 resp = getattr(self._api, method.lower())(endpoint, data, **options)
+            with resp:
+                raw = bytearray()
+                for chunk in resp.iter_content(65536):
+                    raw += chunk
+                    if len(raw) > MAX_RESPONSE_BYTES:
+                        raise InvalidRequest(
+                            f"{self.store_url} answered {endpoint} with more than "
+                            f"{MAX_RESPONSE_BYTES // 2**20} MiB",
+                            status=resp.status_code,
+                        )
         except requests.Timeout as e:
             raise Transient(f"{self.store_url} timed out on {endpoint}") from e
         except requests.RequestException as e:
             raise Transient(f"{self.store_url} unreachable: {type(e).__name__}") from e
-        status, text = resp.status_code, resp.text
+        status, text = resp.status_code, raw.decode(resp.encoding or "utf-8", errors="replace")
         if status in (401, 403):
             raise Unauthorized(
                 f"{self.store_url} refused StockGuard's key", status=status, body=text
@@ -129,7 +144,7 @@ class WooClient:
                 f"{self.store_url} redirected {endpoint} elsewhere (not followed)", status=status
             )
         try:
-            body = resp.json()
+            body = json.loads(raw)
         except ValueError as e:
             raise Transient(f"{self.store_url} sent non-JSON ({status})", status=status) from e
         if status >= 400:

@@ -454,3 +454,40 @@ def test_a_panel_token_from_before_a_disconnect_stays_dead_after_a_reconnect(liv
     fresh = page.split('name="stockguard-token" content="')[1].split('"')[0]
     answer = client.get("/admin/api/store/connection", headers={"Authorization": f"Bearer {fresh}"})
     assert answer.status_code == 200
+
+
+def test_a_store_answering_without_end_is_cut_off(app):
+    """Found in review: answers were read whole into memory; a store (or something posing as
+    one) could send gigabytes to a worker. Now past 32 MiB the call fails and stops reading."""
+    from connectors.errors import InvalidRequest
+    from connectors.woocommerce.client import MAX_RESPONSE_BYTES, WooClient
+
+    sent = []
+
+    class Endless(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            chunk = b"[" + b'"x",' * 16383 + b'"x"]'  # 64 KiB
+            try:
+                for _ in range(4 * MAX_RESPONSE_BYTES // len(chunk)):
+                    self.wfile.write(chunk)
+                    sent.append(len(chunk))
+            except OSError:
+                pass  # the client hung up: what this test wants
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = WooClient(f"http://127.0.0.1:{server.server_address[1]}", "ck_x", "cs_x")
+        with app.app_context(), pytest.raises(InvalidRequest, match="more than 32 MiB"):
+            client.get("webhooks")
+        time.sleep(0.5)
+        assert sum(sent) < 3 * MAX_RESPONSE_BYTES  # it stopped reading well before the end
+    finally:
+        server.shutdown()
+        server.server_close()
