@@ -275,7 +275,6 @@ def callback():
             scopes="read_write",
             settings={
                 "key_id": data.get("key_id"),
-                "wp_user_id": data.get("user_id") if isinstance(data.get("user_id"), int) else None,
                 "webhook_topics": sorted(
                     registration.created + registration.updated + registration.kept
                 ),
